@@ -1,0 +1,1 @@
+"""API tokens for integrations (hashed at rest)."""

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from prossimo.territory import views
+
+app_name = "territory"
+
+urlpatterns = [
+    path("comuni/cerca/", views.municipality_autocomplete, name="municipality_autocomplete"),
+    path("ambiti/", views.ambiti, name="ambiti"),
+]

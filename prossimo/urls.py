@@ -1,0 +1,23 @@
+"""URL map: one include per app; user-facing paths in Italian."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from prossimo.api.urls import api
+from prossimo.core import views as core_views
+
+handler403 = "prossimo.core.views.error_403"
+handler404 = "prossimo.core.views.error_404"
+handler500 = "prossimo.core.views.error_500"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("privacy/", core_views.privacy, name="privacy"),
+    path("accessibilita/", core_views.accessibility, name="accessibility"),
+    path("account/", include("allauth.urls")),
+    path("persone/", include("prossimo.people.urls")),
+    path("territorio/", include("prossimo.territory.urls")),
+    path("api/", api.urls),
+    path("gestione/", admin.site.urls),
+]
+

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "prossimo.territory",
     "prossimo.people",
     "prossimo.api",
+    "prossimo.demo",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from prossimo.territory.models import Municipality
 from prossimo.territory.services import TerritoryFileError, load_istat_municipalities
 
 
@@ -18,9 +19,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--file", type=Path, help="A newer ISTAT CSV (';'-separated).")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing if municipalities are loaded."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options.get("file")
+        if options["if_empty"] and Municipality.objects.exists():
+            self.stdout.write("Territory already loaded.")
+            return
         if path is not None and not path.exists():
             raise CommandError(f"File not found: {path}")
         try:

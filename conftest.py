@@ -14,6 +14,12 @@ from prossimo.core.permissions import Role
 from prossimo.territory.models import Municipality, Organisation
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Hashing passwords at full strength costs ~0.2 s a user: tests don't need that."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from prossimo.territory.services import ensure_territory_loaded

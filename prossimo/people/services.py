@@ -186,7 +186,13 @@ def _apply_fields(person: Person, data: PersonInput) -> list[str]:
         if value is None and name in {"birth_country", "address", "postal_code", "gp_name",
                                       "gp_phone", "notes", "sex"}:
             value = ""
-        if getattr(person, name) != value:
+        field = Person._meta.get_field(name)
+        if field.is_relation:
+            current = getattr(person, field.attname)
+            wanted = value.pk if value is not None else None
+        else:
+            current, wanted = getattr(person, name), value
+        if current != wanted:
             setattr(person, name, value)
             changed.append(name)
     person.first_name_search = fold(person.first_name)

@@ -1,9 +1,7 @@
 """URL map: one include per app; user-facing paths in Italian."""
 
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic.base import RedirectView
 
 from prossimo.api.urls import api
 from prossimo.core import views as core_views
@@ -21,6 +19,6 @@ urlpatterns = [
     path("territorio/", include("prossimo.territory.urls")),
     path("api/", api.urls),
     path("gestione/", admin.site.urls),
-    path("favicon.ico", RedirectView.as_view(url=static("prossimo/favicon.svg"), permanent=True)),
+    path("favicon.ico", core_views.favicon),
 ]
 

@@ -6,6 +6,7 @@ allowed hosts are required, cookies are secure, HTTPS is enforced.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -158,12 +159,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://prossimo")}
 
 # --- background work (huey) --------------------------------------------------------------
+# Under pytest (which sets PYTEST_VERSION) tasks run inline in memory: no queue database.
+_HUEY_IMMEDIATE = env.bool("HUEY_IMMEDIATE", default="PYTEST_VERSION" in os.environ)
 if DATABASE_VENDOR == "postgresql":
     _db = DATABASES["default"]
     HUEY = {
         "huey_class": "huey.PostgresHuey",
         "name": "prossimo",
-        "immediate": env.bool("HUEY_IMMEDIATE", default=False),
+        "immediate": _HUEY_IMMEDIATE,
         "dbname": _db["NAME"],
         "user": _db.get("USER") or None,
         "password": _db.get("PASSWORD") or None,
@@ -175,7 +178,7 @@ else:
         "huey_class": "huey.SqliteHuey",
         "name": "prossimo",
         "filename": str(VAR_DIR / "huey.sqlite3"),
-        "immediate": env.bool("HUEY_IMMEDIATE", default=False),
+        "immediate": _HUEY_IMMEDIATE,
     }
 
 # --- authentication ----------------------------------------------------------------------

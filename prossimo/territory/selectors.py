@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
-from prossimo.core.permissions import Role
+from prossimo.core.permissions import Perm, Role, user_can
 from prossimo.core.text import fold
-from prossimo.territory.models import Ambito, Membership, Municipality, Organisation
+from prossimo.territory.models import Ambito, Membership, Municipality, Organisation, Province
 
 
 def roles_for_user(user: Any) -> list[str]:
@@ -37,11 +40,20 @@ def organisation_ids_with_roles(user: Any, roles: set[str] | frozenset[str]) -> 
     ).values("organisation_id")
 
 
-def municipalities_served_by(organisation_ids: QuerySet[Any]) -> QuerySet[Municipality]:
-    """Municipalities served by these organisations, directly or through their ambiti."""
-    return Municipality.objects.filter(
-        Q(served_by__in=organisation_ids) | Q(ambiti__served_by__in=organisation_ids)
-    )
+def municipalities_served_by(
+    organisation_ids: QuerySet[Any] | Iterable[int],
+) -> QuerySet[Municipality]:
+    """Municipalities served by these organisations, directly or through their ambiti.
+
+    Each municipality once, however many organisations or ambiti serve it.
+    """
+    direct = Organisation.municipalities.through.objects.filter(
+        organisation_id__in=organisation_ids
+    ).values("municipality_id")
+    via_ambiti = Ambito.municipalities.through.objects.filter(
+        ambito__served_by__in=organisation_ids
+    ).values("municipality_id")
+    return Municipality.objects.filter(Q(pk__in=direct) | Q(pk__in=via_ambiti))
 
 
 def search_municipalities(text: str, *, limit: int = 15) -> list[Municipality]:
@@ -59,6 +71,63 @@ def search_municipalities(text: str, *, limit: int = 15) -> list[Municipality]:
 
 
 def ambiti_with_counts() -> QuerySet[Ambito]:
-    from django.db.models import Count
+    """Every ambito with the number of its municipalities (`n_municipalities`), by name.
 
-    return Ambito.objects.annotate(n_municipalities=Count("municipalities")).order_by("name")
+    The organisations serving each ambito come prefetched (`served_by`).
+    """
+    return (
+        Ambito.objects.annotate(n_municipalities=Count("municipalities"))
+        .prefetch_related("served_by")
+        .order_by("name")
+    )
+
+
+def access_ambito(user: Any, ambito_id: int, *, for_write: bool = False) -> Ambito:
+    """The ambito to show or edit: 403 without `territory.manage`, 404 if it does not exist.
+
+    Ambiti are reference data, not personal data: administrators manage all of them.
+    """
+    if not user_can(user, Perm.TERRITORY_MANAGE):
+        raise PermissionDenied
+    try:
+        return Ambito.objects.get(pk=ambito_id)
+    except Ambito.DoesNotExist:
+        raise Http404 from None
+
+
+def municipalities_for_ambito_form(
+    *, province_id: int | None, ticked_ids: Iterable[int]
+) -> QuerySet[Municipality]:
+    """What the ambito form lists: a province's active municipalities and the ticked ones."""
+    listed = Q(pk__in=list(ticked_ids))
+    if province_id is not None:
+        listed |= Q(province_id=province_id, is_active=True)
+    return (
+        Municipality.objects.filter(listed)
+        .select_related("province")
+        .order_by("name", "province__abbreviation")
+    )
+
+
+def main_province_of(ambito: Ambito) -> int | None:
+    """Id of the province holding most of the ambito's municipalities (None if it has none)."""
+    row = (
+        ambito.municipalities.values("province_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "province_id")
+        .first()
+    )
+    return row["province_id"] if row else None
+
+
+def municipalities_by_istat_codes(codes: Iterable[str]) -> dict[str, Municipality]:
+    """Municipalities (active or not) by ISTAT code, for the codes that exist."""
+    return {
+        m.istat_code: m
+        for m in Municipality.objects.filter(istat_code__in=list(codes)).select_related("province")
+    }
+
+
+def provinces_for_choice() -> QuerySet[Province]:
+    """Provinces for a drop-down: by name, with their abbreviation."""
+    return Province.objects.order_by("name")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from prossimo.core.audit import audit_event
+from prossimo.core.permissions import Perm, user_can
 from prossimo.core.text import fold
 from prossimo.territory.models import Ambito, Municipality, Province, Region
 
@@ -66,8 +70,21 @@ def _column_index(header: list[str]) -> dict[str, int]:
     return index
 
 
+_FORMATS = {
+    "region_code": (re.compile(r"\d{2}"), "region code"),
+    "province_code": (re.compile(r"\d{3}"), "province code"),
+    "province_abbr": (re.compile(r"[A-Z]{2}"), "province abbreviation"),
+    "istat_code": (re.compile(r"\d{6}"), "ISTAT code"),
+    "cadastral_code": (re.compile(r"[A-Z]\d{3}"), "cadastral code"),
+}
+
+
 def parse_istat_file(path: Path) -> list[dict[str, str]]:
-    """Rows of ISTAT's CSV as dictionaries with our field names, validated."""
+    """Rows of ISTAT's CSV as dictionaries with our field names, validated.
+
+    Every row must have well-formed codes and a name; no ISTAT or cadastral code may appear
+    twice. The first problem found is raised as `TerritoryFileError`, naming the line.
+    """
     reader = csv.reader(io.StringIO(_read_text(path)), delimiter=";")
     try:
         header = next(reader)
@@ -75,30 +92,54 @@ def parse_istat_file(path: Path) -> list[dict[str, str]]:
         raise TerritoryFileError("The ISTAT file is empty.") from None
     idx = _column_index(header)
     rows = []
-    for line_no, values in enumerate(reader, start=2):
+    seen_istat: dict[str, int] = {}
+    seen_cadastral: dict[str, int] = {}
+    # The header spans several physical lines (quoted line breaks): count from the reader.
+    for values in reader:
+        line_no = reader.line_num
         if not any(v.strip() for v in values):
             continue
         try:
             row = {key: values[i].strip() for key, i in idx.items()}
         except IndexError:
             raise TerritoryFileError(f"Line {line_no}: too few columns.") from None
-        if len(row["istat_code"]) != 6 or len(row["cadastral_code"]) != 4:
-            raise TerritoryFileError(f"Line {line_no}: bad ISTAT or cadastral code.")
+        for key, (pattern, label) in _FORMATS.items():
+            if not pattern.fullmatch(row[key]):
+                raise TerritoryFileError(f"Line {line_no}: bad {label} {row[key]!r}.")
+        if not row["name"]:
+            raise TerritoryFileError(f"Line {line_no}: the municipality has no name.")
+        for key, seen in (("istat_code", seen_istat), ("cadastral_code", seen_cadastral)):
+            if row[key] in seen:
+                raise TerritoryFileError(
+                    f"Line {line_no}: {_FORMATS[key][1]} {row[key]} already on line "
+                    f"{seen[row[key]]}."
+                )
+            seen[row[key]] = line_no
         rows.append(row)
     if not rows:
         raise TerritoryFileError("The ISTAT file has no municipalities.")
     return rows
 
 
-@transaction.atomic
 def load_istat_municipalities(path: Path | None = None) -> LoadReport:
     """Create or update regions, provinces and municipalities from ISTAT's list.
 
     Municipalities missing from the new list (merged or suppressed) are kept, marked inactive,
-    so that people and records pointing at them stay valid.
+    so that people and records pointing at them stay valid. All or nothing: a file that is
+    malformed or clashes with the codes in the database changes nothing.
     """
     rows = parse_istat_file(path or PACKAGED_ISTAT_FILE)
+    try:
+        return _load_rows(rows)
+    except IntegrityError as exc:
+        raise TerritoryFileError(
+            "The file's codes clash with municipalities already loaded (an ISTAT or cadastral "
+            "code used by two municipalities); nothing was changed."
+        ) from exc
 
+
+@transaction.atomic
+def _load_rows(rows: list[dict[str, str]]) -> LoadReport:
     regions = {r.istat_code: r for r in Region.objects.all()}
     for row in rows:
         code = row["region_code"]
@@ -114,7 +155,7 @@ def load_istat_municipalities(path: Path | None = None) -> LoadReport:
         wanted = {
             "name": row["province_name"],
             "abbreviation": row["province_abbr"],
-            "region": regions[row["region_code"]],
+            "region_id": regions[row["region_code"]].pk,
         }
         if code not in provinces:
             provinces[code] = Province.objects.create(istat_code=code, **wanted)
@@ -124,46 +165,50 @@ def load_istat_municipalities(path: Path | None = None) -> LoadReport:
             if changed:
                 for k in changed:
                     setattr(p, k, wanted[k])
-                p.save(update_fields=changed)
+                p.save(update_fields=[k.removesuffix("_id") for k in changed])
 
     existing = {m.istat_code: m for m in Municipality.objects.all()}
     by_cadastral = {m.cadastral_code: m for m in existing.values()}
+    codes_in_file = {row["istat_code"] for row in rows}
     to_create: list[Municipality] = []
     to_update: list[Municipality] = []
-    seen: set[str] = set()
+    kept: set[int] = set()
+    changed_fields: set[str] = set()
     for row in rows:
         code = row["istat_code"]
-        seen.add(code)
         values: dict[str, Any] = {
             "cadastral_code": row["cadastral_code"],
             "name": row["name"],
             "name_search": fold(row["name"]),
-            "province": provinces[row["province_code"]],
+            "province_id": provinces[row["province_code"]].pk,
             "nuts3": row.get("nuts3", ""),
             "is_active": True,
         }
         m = existing.get(code)
         if m is None:
-            # A renumbered municipality keeps its cadastral code: update it in place.
+            # A renumbered municipality (e.g. moved to another province) keeps its cadastral
+            # code: update it in place, unless its old code is still in the file.
             m = by_cadastral.get(row["cadastral_code"])
-            if m is not None:
-                m.istat_code = code
+            if m is not None and m.istat_code in codes_in_file:
+                m = None
         if m is None:
             to_create.append(Municipality(istat_code=code, **values))
             continue
-        if m.istat_code != code or any(getattr(m, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(m, k, v)
+        kept.add(m.pk)
+        values["istat_code"] = code
+        changed = [k for k, v in values.items() if getattr(m, k) != v]
+        if changed:
+            for k in changed:
+                setattr(m, k, values[k])
             to_update.append(m)
-    stale = [m for c, m in existing.items() if c not in seen and m.is_active]
-    for m in stale:
-        m.is_active = False
+            changed_fields.update(k.removesuffix("_id") for k in changed)
+    stale = [m.pk for m in existing.values() if m.pk not in kept and m.is_active]
+    for start in range(0, len(stale), 500):
+        Municipality.objects.filter(pk__in=stale[start : start + 500]).update(is_active=False)
+    if to_update:
+        # Only the columns that changed: a CASE per column and row is slow on SQLite.
+        Municipality.objects.bulk_update(to_update, sorted(changed_fields), batch_size=200)
     Municipality.objects.bulk_create(to_create, batch_size=1000)
-    Municipality.objects.bulk_update(
-        to_update + stale,
-        ["istat_code", "cadastral_code", "name", "name_search", "province", "nuts3", "is_active"],
-        batch_size=500,
-    )
     return LoadReport(
         regions=len(regions),
         provinces=len(provinces),
@@ -184,19 +229,49 @@ def ensure_territory_loaded() -> None:
 def save_ambito(
     actor: Any, *, ambito: Ambito | None, name: str, code: str, municipality_ids: list[int]
 ) -> Ambito:
-    """Create or edit an ambito: a named group of municipalities. Names are unique."""
+    """Create or edit an ambito: a named group of municipalities.
+
+    Rules: only users with `territory.manage` (administrators) edit ambiti; the name is
+    required and unique whatever its case; every municipality must exist. The organisations
+    serving the ambito then serve exactly these municipalities.
+    """
+    if not user_can(actor, Perm.TERRITORY_MANAGE):
+        raise PermissionDenied
+    name = " ".join(name.split())
+    code = code.strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("Enter the name of the ambito.")]
+    else:
+        same_name = Ambito.objects.filter(name__iexact=name)
+        if ambito is not None:
+            same_name = same_name.exclude(pk=ambito.pk)
+        if same_name.exists():
+            errors["name"] = [_("Another ambito already has this name.")]
+    ids = sorted(set(municipality_ids))
+    if Municipality.objects.filter(pk__in=ids).count() != len(ids):
+        errors["municipalities"] = [_("Some of the municipalities chosen do not exist.")]
+    if errors:
+        raise ValidationError(errors)
+
     creating = ambito is None
     if ambito is None:
         ambito = Ambito.objects.create(name=name, code=code)
     else:
-        ambito.name = name
-        ambito.code = code
-        ambito.save(update_fields=["name", "code", "updated_at"])
-    ambito.municipalities.set(municipality_ids)
+        changed = [f for f, v in (("name", name), ("code", code)) if getattr(ambito, f) != v]
+        if changed:
+            ambito.name, ambito.code = name, code
+            ambito.save(update_fields=[*changed, "updated_at"])
+    before = set(ambito.municipalities.values_list("pk", flat=True))
+    ambito.municipalities.set(ids)
     audit_event(
         actor,
         "territory.ambito.created" if creating else "territory.ambito.updated",
         obj=ambito,
-        extra={"municipalities": len(municipality_ids)},
+        extra={
+            "municipalities": len(ids),
+            "added": sorted(set(ids) - before),
+            "removed": sorted(before - set(ids)),
+        },
     )
     return ambito

@@ -24,7 +24,7 @@ class Region(models.Model):
 
 
 class Province(models.Model):
-    """A province, metropolitan city or equivalent unit (ISTAT 'unità territoriale sovracomunale')."""
+    """A province or equivalent unit (ISTAT 'unità territoriale sovracomunale')."""
 
     istat_code = models.CharField(_("ISTAT code"), max_length=3, unique=True)
     name = models.CharField(_("name"), max_length=100)

@@ -19,8 +19,11 @@ from prossimo.core.permissions import Perm, user_can
 from prossimo.core.text import fold
 from prossimo.people.models import Consent, Person, Phone, ReferencePerson
 from prossimo.people.validation import normalise_fiscal_code, phone_search_key
+from prossimo.territory.models import Membership
 
-FISCAL_CODE_RE = re.compile(r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$")
+FISCAL_CODE_RE = re.compile(
+    r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"
+)
 
 
 def people_for_list(user: Any) -> QuerySet[Person]:
@@ -58,7 +61,9 @@ def search_people(
             return []
         for word in words:
             if len(word) >= 3:
-                qs = qs.filter(Q(last_name_search__contains=word) | Q(first_name_search__contains=word))
+                qs = qs.filter(
+                    Q(last_name_search__contains=word) | Q(first_name_search__contains=word)
+                )
             else:
                 qs = qs.filter(
                     Q(last_name_search__startswith=word) | Q(first_name_search__startswith=word)
@@ -162,15 +167,48 @@ def likely_duplicates(
     return DuplicateReport(matches=list(found.values()), hidden_fiscal_code=hidden)
 
 
-def person_audit_trail(user: Any, person: Person, *, limit: int = 500) -> QuerySet[LogEntry]:
-    """Who read or changed the person's record and related rows, newest first."""
+def person_audit_trail(user: Any, person: Person, *, limit: int | None = 500) -> QuerySet[LogEntry]:
+    """Who read or changed the person's record and related rows, newest first.
+
+    The trail includes the records merged into this one.
+    Each entry comes with its actor's active memberships and their organisations
+    (`entry.actor.active_memberships`), in a fixed number of queries. `limit=None`: all.
+    """
     if not user_can(user, Perm.PEOPLE_AUDIT):
         raise PermissionDenied
-    return (
-        LogEntry.objects.filter(additional_data__person=str(person.pk))
+    # Records merged into this one are the same person: their history is part of the trail.
+    ids = [str(person.pk), *(str(pk) for pk in person.merged_from.values_list("pk", flat=True))]
+    trail = (
+        LogEntry.objects.filter(additional_data__person__in=ids)
         .select_related("actor", "content_type")
-        .order_by("-timestamp")[:limit]
+        .prefetch_related(
+            Prefetch(
+                "actor__memberships",
+                queryset=Membership.objects.filter(is_active=True)
+                .select_related("organisation")
+                .order_by("pk"),
+                to_attr="active_memberships",
+            )
+        )
+        .order_by("-timestamp", "-pk")
     )
+    return trail if limit is None else trail[:limit]
+
+
+def access_consent(
+    user: Any, person: Person, consent_id: Any, *, for_write: bool = False
+) -> Consent:
+    """A consent of `person` (already reached through `access_person`), else 404."""
+    try:
+        pk = int(consent_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    consent = Consent.objects.filter(person=person, pk=pk).first()
+    if consent is None:
+        raise Http404
+    if for_write and not user_can(user, Perm.PEOPLE_CHANGE):
+        raise PermissionDenied
+    return consent
 
 
 def reference_persons_of(person: Person) -> QuerySet[ReferencePerson]:

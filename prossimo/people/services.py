@@ -197,7 +197,7 @@ def _apply_fields(person: Person, data: PersonInput) -> list[str]:
             changed.append(name)
     person.first_name_search = fold(person.first_name)
     person.last_name_search = fold(person.last_name)
-    return changed + ["first_name_search", "last_name_search"]
+    return [*changed, "first_name_search", "last_name_search"]
 
 
 def _fiscal_code_taken() -> ValidationError:
@@ -244,6 +244,17 @@ def _sync_reference_persons(person: Person, refs: list[ReferencePersonInput]) ->
         row.delete()
 
 
+def _consent_errors(consents: list[ConsentInput]) -> dict[str, list[Any]]:
+    """Errors of the consents given at registration, keyed "consents.<index>.<field>"."""
+    errors: dict[str, list[Any]] = {}
+    for i, consent in enumerate(consents):
+        if consent.kind not in Consent.Kind.values:
+            errors[f"consents.{i}.kind"] = [_("Choose a valid value.")]
+        if consent.given_on > timezone.localdate():
+            errors[f"consents.{i}.given_on"] = [_("The date is in the future.")]
+    return errors
+
+
 def _home_organisation(actor: Any) -> Organisation | None:
     return organisations_of(actor).order_by("pk").first()
 
@@ -265,7 +276,13 @@ def register_person(
     """
     if not user_can(actor, Perm.PEOPLE_ADD):
         raise PermissionDenied
-    data = clean_person_input(data)
+    consent_errors = _consent_errors(consents)
+    try:
+        data = clean_person_input(data)
+    except ValidationError as exc:
+        raise ValidationError(exc.update_error_dict(consent_errors)) from None
+    if consent_errors:
+        raise ValidationError(consent_errors)
     report = likely_duplicates(
         actor,
         fiscal_code=data.fiscal_code,

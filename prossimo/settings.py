@@ -32,7 +32,12 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # --- secrets and debug -------------------------------------------------------------------
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY", default="")
-    if len(SECRET_KEY) < 50:
+    # The same rule as Django's security.W009, enforced instead of merely warned about.
+    if (
+        len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY.startswith("django-insecure-")
+    ):
         raise ImproperlyConfigured(
             "Production needs SECRET_KEY: set it to a random string of at least 50 characters "
             "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
@@ -159,19 +164,36 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://prossimo")}
 
 # --- background work (huey) --------------------------------------------------------------
+# Set explicitly: without HUEY, djhuey falls back to Redis. Tasks run in the worker process
+# (`prossimo worker`); HUEY_IMMEDIATE=true runs them inline, in memory.
 # Under pytest (which sets PYTEST_VERSION) tasks run inline in memory: no queue database.
 _HUEY_IMMEDIATE = env.bool("HUEY_IMMEDIATE", default="PYTEST_VERSION" in os.environ)
 if DATABASE_VENDOR == "postgresql":
     _db = DATABASES["default"]
-    HUEY = {
-        "huey_class": "huey.PostgresHuey",
-        "name": "prossimo",
-        "immediate": _HUEY_IMMEDIATE,
+    # PostgresStorage hands these keywords to psycopg.connect(); None values are dropped.
+    _huey_connection = {
         "dbname": _db["NAME"],
         "user": _db.get("USER") or None,
         "password": _db.get("PASSWORD") or None,
         "host": _db.get("HOST") or None,
         "port": _db.get("PORT") or None,
+    }
+    # libpq options given in DATABASE_URL (?sslmode=require...), not Django's own ones.
+    _huey_connection.update(
+        {
+            key: value
+            for key, value in _db.get("OPTIONS", {}).items()
+            if key not in {"pool", "isolation_level", "server_side_binding", "assume_role"}
+        }
+    )
+    HUEY = {
+        "huey_class": "huey.PostgresHuey",
+        "name": "prossimo",
+        "immediate": _HUEY_IMMEDIATE,
+        # Every process creates huey's tables if missing, on start-up: set this to false
+        # where no database is reachable then (an image build running collectstatic).
+        "create_tables": env.bool("HUEY_CREATE_TABLES", default=True),
+        "connection": _huey_connection,
     }
 else:
     HUEY = {
@@ -204,13 +226,24 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_FORMS = {"login": "prossimo.core.forms.LoginForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Prossimo] "
+# A reset asked for an address no account has gets the same answer on screen and no e-mail:
+# anyone could otherwise make Prossimo write to any address.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# Locking an account after failed passwords is axes' job (below): allauth keeps only its
+# per-address throttle. Its own per-account limit would refuse logins for minutes after an
+# administrator has unlocked the account, and would answer before axes' lockout page.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Prossimo"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# allauth's login form posts `login` (a username or an e-mail address); the callable maps
+# either to the account's username, so both count towards the same lockout.
 AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "prossimo.core.adapters.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/lockout.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
@@ -256,7 +289,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
+        # Bootstrap Italia's CSS embeds an icon font as a data: URI (fonts cannot run code).
+        "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],

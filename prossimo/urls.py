@@ -14,6 +14,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("privacy/", core_views.privacy, name="privacy"),
     path("accessibilita/", core_views.accessibility, name="accessibility"),
+    path("", include("prossimo.core.urls")),
     path("account/", include("allauth.urls")),
     path("persone/", include("prossimo.people.urls")),
     path("territorio/", include("prossimo.territory.urls")),

@@ -18,7 +18,7 @@ class User(AbstractUser):
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
-        help_text=_("Language of the interface; empty means the browser's language."),
+        help_text=_("Language of the interface; empty means Italian."),
     )
 
     class Meta:

@@ -52,7 +52,6 @@ class Page:
 PAGES = [
     Page("search", CASEWORK, about_a_person=False),
     Page("create", CASEWORK, about_a_person=False),
-    Page("municipality_options", CASEWORK, frozenset({"GET"}), about_a_person=False),
     Page("detail", CASEWORK, frozenset({"GET"})),
     Page("edit", CASEWORK),
     Page("deactivate", DEACTIVATORS),
@@ -123,8 +122,7 @@ def request(client, world, role, page, method, target):
         args = [person.pk, consent.pk] if page.name == "consent_withdraw" else [person.pk]
         url = reverse(f"people:{page.name}", args=args)
     if method == "GET":
-        query = {"municipality": "Lec"} if page.name == "municipality_options" else {}
-        return client.get(url, query)
+        return client.get(url)
     return client.post(url, post_data(page))
 
 

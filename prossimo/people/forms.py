@@ -113,7 +113,7 @@ class MunicipalityField(forms.CharField):
         attrs.update(
             {
                 "autocomplete": "off",
-                "hx-get": reverse_lazy("people:municipality_options"),
+                "hx-get": reverse_lazy("territory:municipality_autocomplete"),
                 "hx-trigger": "input changed delay:250ms",
                 "hx-swap": "innerHTML",
                 "hx-sync": "this:replace",

@@ -255,6 +255,18 @@ def _consent_errors(consents: list[ConsentInput]) -> dict[str, list[Any]]:
     return errors
 
 
+def _ensure_within_reach(actor: Any, person: Person) -> None:
+    """The saved person must stay visible to the actor, or they could not reopen the record."""
+    if not Person.objects.visible_to(actor).filter(pk=person.pk).exists():
+        raise ValidationError(
+            {
+                "municipality": [
+                    _("Your organisation does not serve this municipality: choose another.")
+                ]
+            }
+        )
+
+
 def _home_organisation(actor: Any) -> Organisation | None:
     return organisations_of(actor).order_by("pk").first()
 
@@ -311,14 +323,7 @@ def register_person(
             person.save()
     except IntegrityError:
         raise _fiscal_code_taken() from None
-    if not Person.objects.visible_to(actor).filter(pk=person.pk).exists():
-        raise ValidationError(
-            {
-                "municipality": [
-                    _("Your organisation does not serve this municipality: choose another.")
-                ]
-            }
-        )
+    _ensure_within_reach(actor, person)
     _sync_phones(person, data.phones)
     _sync_reference_persons(person, data.reference_persons)
     for consent in consents:
@@ -345,6 +350,7 @@ def update_person(actor: Any, *, person: Person, data: PersonInput) -> Person:
             person.save(update_fields=[*changed, "updated_at"])
     except IntegrityError:
         raise _fiscal_code_taken() from None
+    _ensure_within_reach(actor, person)
     _sync_phones(person, data.phones)
     _sync_reference_persons(person, data.reference_persons)
     return person

@@ -7,7 +7,6 @@ app_name = "people"
 urlpatterns = [
     path("", views.search, name="search"),
     path("nuova/", views.create, name="create"),
-    path("comuni/", views.municipality_options, name="municipality_options"),
     path("<uuid:person_id>/", views.detail, name="detail"),
     path("<uuid:person_id>/modifica/", views.edit, name="edit"),
     path("<uuid:person_id>/disattiva/", views.deactivate, name="deactivate"),

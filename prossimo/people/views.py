@@ -38,7 +38,6 @@ from prossimo.people.forms import (
 )
 from prossimo.people.models import LANGUAGE_CHOICES, Person
 from prossimo.territory.models import Municipality
-from prossimo.territory.selectors import search_municipalities
 
 AUDIT_PAGE_SIZE = 50
 
@@ -108,29 +107,6 @@ def detail(request: HtmxHttpRequest, person_id: str) -> HttpResponse:
 
 
 # --- registering and editing ------------------------------------------------------------
-
-
-@require_permission(Perm.PEOPLE_VIEW)
-@require_GET
-def municipality_options(request: HtmxHttpRequest) -> HttpResponse:
-    """`<option>`s for a municipality field's datalist, as the territory autocomplete gives.
-
-    HTMX sends the input under its own name (`municipality`, `birth_municipality`), while
-    `territory:municipality_autocomplete` reads `q`; this view accepts all of them.
-    """
-    text = next(
-        (
-            request.GET[name]
-            for name in ("q", "municipality", "birth_municipality")
-            if request.GET.get(name)
-        ),
-        "",
-    )
-    return render(
-        request,
-        "territory/municipality_options.html",
-        {"municipalities": search_municipalities(text), "q": text},
-    )
 
 
 def _added_row(request: HtmxHttpRequest) -> str | None:

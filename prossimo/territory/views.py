@@ -17,8 +17,12 @@ from prossimo.territory.models import Ambito
 
 @require_login
 def municipality_autocomplete(request: HttpRequest) -> HttpResponse:
-    """Options for a municipality field's <datalist>: a fragment HTMX swaps in."""
-    text = request.GET.get("q", "")
+    """Options for a municipality field's <datalist>: a fragment HTMX swaps in.
+
+    The text is `?q=`, or the value of whatever single field HTMX sends (it names the
+    parameter after the input: `municipality`, `birth_municipality`, …).
+    """
+    text = request.GET.get("q") or next((v for v in request.GET.values() if v), "")
     return render(
         request,
         "territory/municipality_options.html",

@@ -46,8 +46,8 @@ def mario(lecco, **overrides):
 
 
 def test_registering_a_person_stores_normalised_phones_and_search_keys(volunteer, lecco):
-    person = register_person(volunteer, data=mario(lecco, last_name="  D'Àngelo ", fiscal_code=None),
-                             confirm_not_duplicate=True)
+    data = mario(lecco, last_name="  D'Àngelo ", fiscal_code=None)
+    person = register_person(volunteer, data=data, confirm_not_duplicate=True)
     assert person.last_name == "D'Àngelo"
     assert person.last_name_search == "d'angelo"
     assert [p.number for p in person.phones.all()] == ["+393401234567"]
@@ -258,3 +258,13 @@ def test_fiscal_code_factory_matches_the_validator(lecco):
 
     assert fiscal_code_mismatches(cf, first_name="Anna", last_name="Verdi", sex="F",
                                   birth_date=dt.date(1940, 12, 31), birthplace_code="E507") == []
+
+
+def test_moving_a_person_outside_the_users_territory_is_refused(volunteer, person_a, monza):
+    data = PersonInput(first_name="Maria", last_name="Rossi", municipality=monza, sex="F",
+                       birth_date=person_a.birth_date)
+    with pytest.raises(ValidationError) as exc:
+        update_person(volunteer, person=person_a, data=data)
+    assert "municipality" in exc.value.message_dict
+    person_a.refresh_from_db()
+    assert person_a.municipality.name == "Lecco"

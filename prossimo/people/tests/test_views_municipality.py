@@ -62,7 +62,7 @@ def test_an_ambiguous_municipality_is_an_error_next_to_the_field(client_of, volu
 
 def test_suggestions_come_as_options_for_the_field_being_typed(client_of, volunteer):
     response = client_of(volunteer).get(
-        reverse("people:municipality_options"), {"birth_municipality": "lecc"}
+        reverse("territory:municipality_autocomplete"), {"birth_municipality": "lecc"}
     )
     assert '<option value="Lecco (LC)"' in response.content.decode()
 

@@ -22,4 +22,3 @@ urlpatterns = [
     path("gestione/", admin.site.urls),
     path("favicon.ico", core_views.favicon),
 ]
-

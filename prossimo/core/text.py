@@ -6,7 +6,7 @@ import unicodedata
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents and apostrophes' variants, squeeze spaces: 'D'Àngelo ' → "d'angelo"."""
+    """Lower-case, strip accents, unify apostrophes, squeeze spaces: "D'Àngelo " → "d'angelo"."""
     decomposed = unicodedata.normalize("NFKD", text or "")
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     stripped = stripped.replace("\u2019", "'").replace("`", "'")

@@ -49,8 +49,8 @@ VIMERCATE_AREA = (
 )  # fmt: skip
 
 ORG_ATS = "ATS Lario e Brianza (demo)"
-ORG_MUNICIPALITY = "Comune di Lecco – Servizi sociali (demo)"  # noqa: RUF001 - a real dash
-ORG_COOPERATIVE = "Cooperativa sociale Ponte Vicino – Sportello di Prossimità (demo)"  # noqa: RUF001
+ORG_MUNICIPALITY = "Comune di Lecco – Servizi sociali (demo)"
+ORG_COOPERATIVE = "Cooperativa sociale Ponte Vicino – Sportello di Prossimità (demo)"
 ORG_ASSOCIATION = "Associazione Ascolto in Rete ODV (demo)"
 ORG_HEALTH = "Casa di Comunità Lario Est (demo)"
 ORG_OTHER = "Emporio solidale Pane Comune (demo)"

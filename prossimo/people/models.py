@@ -100,19 +100,23 @@ class Person(PublicIdModel):
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True, db_index=True)
     birth_municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("place of birth (Italy)"),
     )
-    birth_country = models.CharField(
-        _("country of birth (if abroad)"), max_length=100, blank=True
-    )
+    birth_country = models.CharField(_("country of birth (if abroad)"), max_length=100, blank=True)
     fiscal_code = models.CharField(
         _("codice fiscale"), max_length=16, null=True, blank=True, unique=True
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="residents",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="residents",
         verbose_name=_("municipality of residence"),
     )
     lives_alone = models.BooleanField(_("lives alone"), null=True, blank=True)
@@ -121,22 +125,35 @@ class Person(PublicIdModel):
     gp_phone = models.CharField(_("general practitioner's phone"), max_length=20, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     legal_basis = models.CharField(
-        _("legal basis for processing"), max_length=20, choices=LegalBasis.choices,
+        _("legal basis for processing"),
+        max_length=20,
+        choices=LegalBasis.choices,
         default=LegalBasis.CONSENT,
     )
     registered_by_organisation = models.ForeignKey(
-        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("registered by"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     is_active = models.BooleanField(_("active"), default=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
     deactivation_reason = models.CharField(_("reason"), max_length=200, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
         verbose_name=_("merged into"),
     )
 
@@ -163,6 +180,7 @@ class PersonChild(TimeStamped):
     """Rows that belong to one person; their audit entries join the person's trail."""
 
     person: models.ForeignKey[Person, Person]
+    person_id: Any
 
     class Meta:
         abstract = True
@@ -173,6 +191,7 @@ class PersonChild(TimeStamped):
 
 class Phone(PersonChild):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="phones")
+
     class Kind(models.TextChoices):
         MOBILE = "mobile", _("Mobile")
         LANDLINE = "landline", _("Landline")
@@ -197,6 +216,7 @@ class Phone(PersonChild):
 
 class ReferencePerson(PersonChild):
     """A caregiver, relative or neighbour to call about the person."""
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="reference_persons")
 
     name = models.CharField(_("name"), max_length=150)
@@ -216,6 +236,7 @@ class ReferencePerson(PersonChild):
 
 class Consent(PersonChild):
     """A consent or notice, given on a date, recorded by a user, possibly withdrawn later."""
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
 
     class Kind(models.TextChoices):
@@ -226,13 +247,20 @@ class Consent(PersonChild):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     given_on = models.DateField(_("given on"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("recorded by"),
     )
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("withdrawal recorded by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawal recorded by"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -251,10 +279,13 @@ class Consent(PersonChild):
 
 class PersonShare(PersonChild):
     """A person's record explicitly shared with an organisation outside their territory."""
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="shares")
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="shared_people",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="shared_people",
         verbose_name=_("organisation"),
     )
     shared_by = models.ForeignKey(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -183,11 +183,18 @@ def _apply_fields(person: Person, data: PersonInput) -> list[str]:
     changed = []
     for name in PERSON_FIELDS:
         value = getattr(data, name)
-        if value is None and name in {"birth_country", "address", "postal_code", "gp_name",
-                                      "gp_phone", "notes", "sex"}:
+        if value is None and name in {
+            "birth_country",
+            "address",
+            "postal_code",
+            "gp_name",
+            "gp_phone",
+            "notes",
+            "sex",
+        }:
             value = ""
         field = Person._meta.get_field(name)
-        if field.is_relation:
+        if isinstance(field, models.ForeignKey):
             current = getattr(person, field.attname)
             wanted = value.pk if value is not None else None
         else:
@@ -240,7 +247,7 @@ def _sync_reference_persons(person: Person, refs: list[ReferencePersonInput]) ->
                 row.save(update_fields=[*changed, "updated_at"])
         else:
             ReferencePerson.objects.create(person=person, **values)
-    for row in current[len(refs):]:
+    for row in current[len(refs) :]:
         row.delete()
 
 
@@ -490,7 +497,11 @@ def merge_people(actor: Any, *, keep: Person, absorb: Person) -> Person:
     absorb.fiscal_code = None
     absorb.save(
         update_fields=[
-            "is_active", "deactivated_at", "deactivation_reason", "merged_into", "fiscal_code",
+            "is_active",
+            "deactivated_at",
+            "deactivation_reason",
+            "merged_into",
+            "fiscal_code",
             "updated_at",
         ]
     )
@@ -501,11 +512,17 @@ def merge_people(actor: Any, *, keep: Person, absorb: Person) -> Person:
     keep.last_name_search = fold(keep.last_name)
     keep.save(update_fields=[*filled, "languages", "updated_at"])
     audit_event(
-        actor, "people.person.merged", obj=keep, person_id=keep.pk,
+        actor,
+        "people.person.merged",
+        obj=keep,
+        person_id=keep.pk,
         extra={"absorbed": str(absorb.pk), "filled": filled},
     )
     audit_event(
-        actor, "people.person.merged_away", obj=absorb, person_id=absorb.pk,
+        actor,
+        "people.person.merged_away",
+        obj=absorb,
+        person_id=absorb.pk,
         extra={"into": str(keep.pk)},
     )
     return keep

@@ -20,6 +20,7 @@ __all__ = [
     "validate_fiscal_code",
 ]
 
+
 def normalise_fiscal_code(text: str) -> str:
     return "".join((text or "").split()).upper()
 

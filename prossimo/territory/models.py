@@ -50,12 +50,15 @@ class Municipality(models.Model):
     name = models.CharField(_("name"), max_length=150)
     name_search = models.CharField(max_length=150, db_index=True, editable=False)
     province = models.ForeignKey(
-        Province, on_delete=models.PROTECT, related_name="municipalities",
+        Province,
+        on_delete=models.PROTECT,
+        related_name="municipalities",
         verbose_name=_("province"),
     )
     nuts3 = models.CharField(_("NUTS 3 code"), max_length=5, blank=True)
     is_active = models.BooleanField(
-        _("active"), default=True,
+        _("active"),
+        default=True,
         help_text=_("False for a municipality no longer in ISTAT's current list."),
     )
 
@@ -108,11 +111,16 @@ class Organisation(TimeStamped):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     municipalities = models.ManyToManyField(
-        Municipality, related_name="served_by", blank=True,
+        Municipality,
+        related_name="served_by",
+        blank=True,
         verbose_name=_("municipalities served"),
     )
     ambiti = models.ManyToManyField(
-        Ambito, related_name="served_by", blank=True, verbose_name=_("ambiti served"),
+        Ambito,
+        related_name="served_by",
+        blank=True,
+        verbose_name=_("ambiti served"),
         help_text=_("Every municipality of these ambiti is served, as the ambito changes."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -130,11 +138,15 @@ class Membership(TimeStamped):
     """A user works for an organisation in a role. A user may hold several memberships."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("user"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("organisation"),
     )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)

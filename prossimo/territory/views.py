@@ -22,7 +22,7 @@ def municipality_autocomplete(request: HttpRequest) -> HttpResponse:
     The text is `?q=`, or the value of whatever single field HTMX sends (it names the
     parameter after the input: `municipality`, `birth_municipality`, …).
     """
-    text = request.GET.get("q") or next((v for v in request.GET.values() if v), "")
+    text = request.GET.get("q") or next((str(v) for v in request.GET.values() if v), "")
     return render(
         request,
         "territory/municipality_options.html",

@@ -12,8 +12,15 @@ from prossimo.core.phones import format_phone
 register = template.Library()
 
 _TEXTUAL = (
-    forms.TextInput, forms.EmailInput, forms.NumberInput, forms.PasswordInput, forms.URLInput,
-    forms.DateInput, forms.DateTimeInput, forms.TimeInput, forms.Textarea,
+    forms.TextInput,
+    forms.EmailInput,
+    forms.NumberInput,
+    forms.PasswordInput,
+    forms.URLInput,
+    forms.DateInput,
+    forms.DateTimeInput,
+    forms.TimeInput,
+    forms.Textarea,
 )
 
 

@@ -55,7 +55,9 @@ def test_registering_and_viewing_a_person_writes_no_personal_data_to_the_logs(
         person = register_person(
             volunteer,
             data=PersonInput(
-                first_name="Ermenegilda", last_name="Zanfrognini", municipality=lecco,
+                first_name="Ermenegilda",
+                last_name="Zanfrognini",
+                municipality=lecco,
                 phones=[PhoneInput("340 987 6543")],
             ),
         )

@@ -39,10 +39,11 @@ class PersonFactory(factory.django.DjangoModelFactory):
     municipality = factory.LazyFunction(lambda: Municipality.objects.get(name="Lecco"))
     birth_municipality = factory.LazyAttribute(lambda p: p.municipality)
     fiscal_code = factory.LazyAttribute(
-        lambda p: fiscal_code_for(p.first_name, p.last_name, p.sex, p.birth_date,
-                                  p.birth_municipality)
-        if p.birth_municipality
-        else None
+        lambda p: (
+            fiscal_code_for(p.first_name, p.last_name, p.sex, p.birth_date, p.birth_municipality)
+            if p.birth_municipality
+            else None
+        )
     )
     address = factory.Faker("street_address", locale="it_IT")
 

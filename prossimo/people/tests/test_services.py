@@ -97,8 +97,9 @@ def test_same_phone_is_a_likely_duplicate(volunteer, person_a, lecco):
 
 
 def test_similar_name_and_same_birth_date_is_a_likely_duplicate(volunteer, lecco):
-    existing = PersonFactory(first_name="Mario", last_name="Rossi",
-                             birth_date=dt.date(1950, 4, 3), municipality=lecco)
+    existing = PersonFactory(
+        first_name="Mario", last_name="Rossi", birth_date=dt.date(1950, 4, 3), municipality=lecco
+    )
     data = mario(lecco, last_name="Rosi", fiscal_code=None, phones=[])
     with pytest.raises(LikelyDuplicate) as exc:
         register_person(volunteer, data=data)
@@ -106,8 +107,9 @@ def test_similar_name_and_same_birth_date_is_a_likely_duplicate(volunteer, lecco
 
 
 def test_confirmed_new_person_is_registered_despite_a_similar_one(volunteer, lecco):
-    PersonFactory(first_name="Mario", last_name="Rossi", birth_date=dt.date(1950, 4, 3),
-                  municipality=lecco)
+    PersonFactory(
+        first_name="Mario", last_name="Rossi", birth_date=dt.date(1950, 4, 3), municipality=lecco
+    )
     data = mario(lecco, last_name="Rosi", fiscal_code=None, phones=[])
     register_person(volunteer, data=data, confirm_not_duplicate=True)
     assert Person.objects.count() == 2
@@ -116,8 +118,14 @@ def test_confirmed_new_person_is_registered_despite_a_similar_one(volunteer, lec
 def test_fiscal_code_registered_elsewhere_is_refused_without_revealing_the_person(
     volunteer, monza, lecco
 ):
-    PersonFactory(first_name="Mario", last_name="Rossi", sex="M", birth_date=dt.date(1950, 4, 3),
-                  birth_municipality=lecco, municipality=monza)
+    PersonFactory(
+        first_name="Mario",
+        last_name="Rossi",
+        sex="M",
+        birth_date=dt.date(1950, 4, 3),
+        birth_municipality=lecco,
+        municipality=monza,
+    )
     with pytest.raises(ValidationError) as exc:
         register_person(volunteer, data=mario(lecco, phones=[]))
     message = exc.value.message_dict["fiscal_code"][0]
@@ -137,10 +145,13 @@ def test_monitoring_officer_cannot_register_people(monitoring, lecco):
 
 
 def test_registration_with_consents_and_reference_persons(volunteer, lecco):
-    data = mario(lecco, reference_persons=[ReferencePersonInput("Anna Rossi", "figlia",
-                                                                "347 765 4321", True)])
+    data = mario(
+        lecco,
+        reference_persons=[ReferencePersonInput("Anna Rossi", "figlia", "347 765 4321", True)],
+    )
     person = register_person(
-        volunteer, data=data,
+        volunteer,
+        data=data,
         consents=[ConsentInput(Consent.Kind.PRIVACY_NOTICE, dt.date(2026, 11, 1))],
     )
     ref = person.reference_persons.get()
@@ -159,9 +170,15 @@ def test_a_failed_update_changes_nothing(volunteer, person_a, lecco):
 
 
 def test_update_replaces_phones_and_is_audited_with_changed_fields(volunteer, person_a, lecco):
-    data = mario(lecco, first_name="Marianna", last_name="Rossi", sex="F", fiscal_code=None,
-                 birth_date=person_a.birth_date,
-                 phones=[PhoneInput("0341 123456", kind="landline")])
+    data = mario(
+        lecco,
+        first_name="Marianna",
+        last_name="Rossi",
+        sex="F",
+        fiscal_code=None,
+        birth_date=person_a.birth_date,
+        phones=[PhoneInput("0341 123456", kind="landline")],
+    )
     with acting_as(volunteer, "10.1.2.3"):
         update_person(volunteer, person=person_a, data=data)
     person_a.refresh_from_db()
@@ -173,8 +190,9 @@ def test_update_replaces_phones_and_is_audited_with_changed_fields(volunteer, pe
     assert "first_name" in entry.changes
     assert entry.actor == volunteer
     assert entry.remote_addr == "10.1.2.3"
-    phone_entries = LogEntry.objects.filter(additional_data__person=str(person_a.pk),
-                                            content_type__model="phone")
+    phone_entries = LogEntry.objects.filter(
+        additional_data__person=str(person_a.pk), content_type__model="phone"
+    )
     assert {e.action for e in phone_entries} >= {LogEntry.Action.CREATE, LogEntry.Action.DELETE}
 
 
@@ -192,8 +210,9 @@ def test_deactivation_needs_a_reason(social_worker, person_a):
 
 
 def test_consent_withdrawal_keeps_the_consent_in_history(volunteer, person_a):
-    consent = record_consent(volunteer, person=person_a, kind=Consent.Kind.CALLS,
-                             given_on=dt.date(2026, 1, 5))
+    consent = record_consent(
+        volunteer, person=person_a, kind=Consent.Kind.CALLS, given_on=dt.date(2026, 1, 5)
+    )
     withdraw_consent(volunteer, consent=consent, withdrawn_on=dt.date(2026, 2, 1))
     consent.refresh_from_db()
     assert consent.withdrawn_on == dt.date(2026, 2, 1) and consent.withdrawn_by == volunteer
@@ -203,18 +222,24 @@ def test_consent_withdrawal_keeps_the_consent_in_history(volunteer, person_a):
 
 
 def test_withdrawal_before_the_consent_is_refused(volunteer, person_a):
-    consent = record_consent(volunteer, person=person_a, kind=Consent.Kind.CALLS,
-                             given_on=dt.date(2026, 1, 5))
+    consent = record_consent(
+        volunteer, person=person_a, kind=Consent.Kind.CALLS, given_on=dt.date(2026, 1, 5)
+    )
     with pytest.raises(ValidationError):
         withdraw_consent(volunteer, consent=consent, withdrawn_on=dt.date(2025, 12, 31))
 
 
-def test_merge_moves_everything_linked_and_keeps_the_absorbed_record(administrator, lecco,
-                                                                      org_b):
-    keep = PersonFactory(first_name="Maria", last_name="Rossi", municipality=lecco,
-                         gp_name="", fiscal_code=None)
-    absorb = PersonFactory(first_name="Maria", last_name="Rossi", municipality=lecco,
-                           gp_name="Dott. Verdi", birth_date=keep.birth_date)
+def test_merge_moves_everything_linked_and_keeps_the_absorbed_record(administrator, lecco, org_b):
+    keep = PersonFactory(
+        first_name="Maria", last_name="Rossi", municipality=lecco, gp_name="", fiscal_code=None
+    )
+    absorb = PersonFactory(
+        first_name="Maria",
+        last_name="Rossi",
+        municipality=lecco,
+        gp_name="Dott. Verdi",
+        birth_date=keep.birth_date,
+    )
     cf = absorb.fiscal_code
     PhoneFactory(person=keep, number="+393401111111")
     PhoneFactory(person=absorb, number="+393401111111")
@@ -230,7 +255,9 @@ def test_merge_moves_everything_linked_and_keeps_the_absorbed_record(administrat
     keep.refresh_from_db()
     absorb.refresh_from_db()
     assert sorted(keep.phones.values_list("number", flat=True)) == [
-        "+393401111111", "+393402222222"]
+        "+393401111111",
+        "+393402222222",
+    ]
     assert keep.reference_persons.count() == 1
     assert keep.consents.count() == 1
     assert keep.shares.get().organisation == org_b
@@ -256,13 +283,27 @@ def test_fiscal_code_factory_matches_the_validator(lecco):
     cf = fiscal_code_for("Anna", "Verdi", "F", dt.date(1940, 12, 31), lecco)
     from prossimo.people.validation import fiscal_code_mismatches
 
-    assert fiscal_code_mismatches(cf, first_name="Anna", last_name="Verdi", sex="F",
-                                  birth_date=dt.date(1940, 12, 31), birthplace_code="E507") == []
+    assert (
+        fiscal_code_mismatches(
+            cf,
+            first_name="Anna",
+            last_name="Verdi",
+            sex="F",
+            birth_date=dt.date(1940, 12, 31),
+            birthplace_code="E507",
+        )
+        == []
+    )
 
 
 def test_moving_a_person_outside_the_users_territory_is_refused(volunteer, person_a, monza):
-    data = PersonInput(first_name="Maria", last_name="Rossi", municipality=monza, sex="F",
-                       birth_date=person_a.birth_date)
+    data = PersonInput(
+        first_name="Maria",
+        last_name="Rossi",
+        municipality=monza,
+        sex="F",
+        birth_date=person_a.birth_date,
+    )
     with pytest.raises(ValidationError) as exc:
         update_person(volunteer, person=person_a, data=data)
     assert "municipality" in exc.value.message_dict

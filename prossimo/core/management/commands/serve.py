@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
         worker = None
         if not options["no_worker"] and not settings.HUEY.get("immediate"):
-            worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            worker = subprocess.Popen(
                 [sys.executable, "-m", "prossimo.cli", "worker"],
             )
         url = f"http://{options['host']}:{options['port']}/"

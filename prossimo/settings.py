@@ -326,6 +326,8 @@ LOGGING = {
         # Django's request logger prints the path; paths carry only opaque ids.
         "django.db.backends": {"level": "INFO", "propagate": True},
         "axes": {"level": "WARNING"},
+        # The huey consumer installs its own handler; do not print each line twice.
+        "huey": {"propagate": False},
     },
 }
 

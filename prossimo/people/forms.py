@@ -187,10 +187,12 @@ class PersonForm(forms.Form):
         help_text=_("Optional. It is checked against name, sex, date and place of birth."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "class": "text-uppercase"}),
     )
-    address = forms.CharField(label=_("Address"), max_length=200)
+    # Optional, as in the API: a caller at night may not give an address.
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
     postal_code = forms.CharField(
         label=_("Postal code"),
         max_length=5,
+        required=False,
         validators=[RegexValidator(r"^\d{5}$", _("A postal code has five digits."))],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "prossimo.core",
     "prossimo.territory",
     "prossimo.people",
+    "prossimo.listening",
     "prossimo.api",
     "prossimo.demo",
 ]

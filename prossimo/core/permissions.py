@@ -35,16 +35,26 @@ class Perm:
     TERRITORY_MANAGE = "territory.manage"
     STATS_VIEW = "stats.view"
     API_TOKENS = "api.tokens"
+    LISTENING_LOG = "listening.log"
+    DESK_WORK = "listening.desk"
+    ALERTS_MANAGE = "listening.alerts"
 
 
-_CASEWORK = {Perm.PEOPLE_VIEW, Perm.PEOPLE_ADD, Perm.PEOPLE_CHANGE}
+_CASEWORK = {Perm.PEOPLE_VIEW, Perm.PEOPLE_ADD, Perm.PEOPLE_CHANGE, Perm.LISTENING_LOG}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VOLUNTEER: frozenset(_CASEWORK),
-    Role.PROXIMITY_OPERATOR: frozenset(_CASEWORK),
-    Role.SOCIAL_WORKER: frozenset(_CASEWORK | {Perm.PEOPLE_DEACTIVATE}),
+    Role.PROXIMITY_OPERATOR: frozenset(_CASEWORK | {Perm.DESK_WORK}),
+    Role.SOCIAL_WORKER: frozenset(_CASEWORK | {Perm.PEOPLE_DEACTIVATE, Perm.ALERTS_MANAGE}),
     Role.COORDINATOR: frozenset(
-        _CASEWORK | {Perm.PEOPLE_DEACTIVATE, Perm.PEOPLE_AUDIT, Perm.STATS_VIEW}
+        _CASEWORK
+        | {
+            Perm.PEOPLE_DEACTIVATE,
+            Perm.PEOPLE_AUDIT,
+            Perm.STATS_VIEW,
+            Perm.DESK_WORK,
+            Perm.ALERTS_MANAGE,
+        }
     ),
     # Aggregates only: no permission that opens a person's record.
     Role.MONITORING_OFFICER: frozenset({Perm.STATS_VIEW}),
@@ -58,6 +68,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.TERRITORY_MANAGE,
             Perm.STATS_VIEW,
             Perm.API_TOKENS,
+            Perm.DESK_WORK,
+            Perm.ALERTS_MANAGE,
         }
     ),
 }

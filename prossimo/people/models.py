@@ -130,6 +130,15 @@ class Person(PublicIdModel):
         choices=LegalBasis.choices,
         default=LegalBasis.CONSENT,
     )
+    social_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followed_people",
+        verbose_name=_("social worker"),
+        help_text=_("The municipal social worker who follows the person, if any."),
+    )
     registered_by_organisation = models.ForeignKey(
         Organisation,
         on_delete=models.SET_NULL,

@@ -123,6 +123,11 @@ class Organisation(TimeStamped):
         verbose_name=_("ambiti served"),
         help_text=_("Every municipality of these ambiti is served, as the ambito changes."),
     )
+    runs_proximity_desk = models.BooleanField(
+        _("runs a proximity desk"),
+        default=False,
+        help_text=_("Needs handed over by the listening line go to this organisation's desk."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

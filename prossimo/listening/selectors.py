@@ -1,0 +1,244 @@
+"""Reads of the listening line, always starting from the models' `visible_to(user)`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from prossimo.core.permissions import Perm, user_can
+from prossimo.listening.models import Alert, Contact, FollowUp, Need
+from prossimo.people.lookup import identify_caller
+from prossimo.people.models import CASEWORK_ROLES, Person
+from prossimo.territory.selectors import organisation_ids_with_roles
+
+#: Minutes an alert may stay unacknowledged before every coordinator's screen flags it.
+ALERT_ACK_MINUTES: int = getattr(settings, "PROSSIMO_ALERT_ACK_MINUTES", 15)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise Http404 from None
+
+
+def _access(queryset: QuerySet[Any], user: Any, pk: Any) -> Any:
+    obj = queryset.visible_to(user).filter(pk=_uuid(pk)).first()  # type: ignore[attr-defined]
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def access_contact(user: Any, contact_id: Any) -> Contact:
+    """A contact the user may read (else 404)."""
+    return _access(
+        Contact.objects.select_related("person__municipality__province", "operator"),
+        user,
+        contact_id,
+    )
+
+
+def access_need(user: Any, need_id: Any, *, for_desk: bool = False) -> Need:
+    """A need the user may read (else 404); for desk work the permission too (else 403)."""
+    need = _access(
+        Need.objects.select_related("category", "contact", "person", "owner_organisation"),
+        user,
+        need_id,
+    )
+    if for_desk and not user_can(user, Perm.DESK_WORK):
+        raise PermissionDenied
+    return need
+
+
+def access_alert(user: Any, alert_id: Any, *, for_write: bool = False) -> Alert:
+    alert = _access(Alert.objects.select_related("person", "contact"), user, alert_id)
+    if for_write and not user_can(user, Perm.ALERTS_MANAGE):
+        raise PermissionDenied
+    return alert
+
+
+def alert_is_overdue(alert: Alert, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return alert.status == Alert.Status.OPEN and alert.created_at <= now - dt.timedelta(
+        minutes=ALERT_ACK_MINUTES
+    )
+
+
+def overdue_alerts(user: Any, now: dt.datetime | None = None) -> QuerySet[Alert]:
+    """Open alerts nobody acknowledged in time, for the user's organisations."""
+    now = now or timezone.now()
+    return (
+        Alert.objects.visible_to(user)
+        .filter(
+            status=Alert.Status.OPEN,
+            created_at__lte=now - dt.timedelta(minutes=ALERT_ACK_MINUTES),
+        )
+        .select_related("person", "contact")
+        .order_by("created_at")
+    )
+
+
+@dataclass
+class CallerContext:
+    """What the call screen shows when the phone rings: who it probably is, with context."""
+
+    number: str
+    people: list[Person]
+    open_needs: dict[Any, list[Need]] = field(default_factory=dict)
+    last_contacts: dict[Any, list[Contact]] = field(default_factory=dict)
+
+
+def caller_context(user: Any, number: str, *, last: int = 3) -> CallerContext:
+    """People with this number (several when a couple shares it), their open needs and last
+    contacts — in a fixed number of queries whatever the number of people."""
+    people = identify_caller(user, number) if number else []
+    ids = [p.pk for p in people]
+    context = CallerContext(number=number, people=people)
+    if not ids:
+        return context
+    needs = (
+        Need.objects.visible_to(user)
+        .open()
+        .filter(person_id__in=ids)
+        .select_related("category", "owner_organisation")
+        .order_by("-created_at")
+    )
+    for need in needs:
+        context.open_needs.setdefault(need.person_id, []).append(need)
+    contacts = (
+        Contact.objects.visible_to(user)
+        .filter(person_id__in=ids, status=Contact.Status.LOGGED)
+        .select_related("operator")
+        .prefetch_related(Prefetch("needs", queryset=Need.objects.select_related("category")))
+        .order_by("-started_at")[: last * max(1, len(ids)) * 3]
+    )
+    for contact in contacts:
+        bucket = context.last_contacts.setdefault(contact.person_id, [])
+        if len(bucket) < last:
+            bucket.append(contact)
+    return context
+
+
+@dataclass
+class Worklist:
+    """The "Oggi" page: what the user should do today."""
+
+    follow_ups: list[FollowUp]
+    alerts: list[Alert]
+    desk_needs: list[Need]
+    overdue_alert_ids: set[Any]
+
+
+def worklist_today(user: Any, *, today: dt.date | None = None, limit: int = 200) -> Worklist:
+    """Follow-ups due today or overdue (the user's, or anyone's on duty in their
+    organisations), unresolved alerts the user must act on, and the desk's needs to work.
+
+    Fixed number of queries whatever the number of items; each list is capped at `limit`.
+    """
+    today = today or timezone.localdate()
+    now = timezone.now()
+    if not user_can(user, Perm.LISTENING_LOG):
+        return Worklist([], [], [], set())
+    orgs = organisation_ids_with_roles(user, CASEWORK_ROLES)
+    follow_ups = list(
+        FollowUp.objects.filter(organisation__in=orgs, status=FollowUp.Status.PLANNED)
+        .filter(due_on__lte=today)
+        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+        .select_related("person__municipality__province", "need__category", "assignee")
+        .order_by("due_on", "window_start", "created_at")[:limit]
+    )
+    alerts: list[Alert] = []
+    if user_can(user, Perm.ALERTS_MANAGE):
+        alerts = list(
+            Alert.objects.visible_to(user)
+            .unresolved()
+            .select_related("person", "contact", "acknowledged_by")
+            .order_by("status", "created_at")[:limit]
+        )
+    desk_needs: list[Need] = []
+    if user_can(user, Perm.DESK_WORK):
+        desk_needs = list(desk_queue(user).filter(Q(owner=user) | Q(owner__isnull=True))[:limit])
+    overdue = {a.pk for a in alerts if alert_is_overdue(a, now)}
+    return Worklist(follow_ups, alerts, desk_needs, overdue)
+
+
+def desk_queue(user: Any) -> QuerySet[Need]:
+    """Needs handed over to, or being worked by, the user's organisations' desks."""
+    if not user_can(user, Perm.DESK_WORK):
+        return Need.objects.none()
+    orgs = organisation_ids_with_roles(user, CASEWORK_ROLES)
+    return (
+        Need.objects.filter(
+            owner_organisation__in=orgs,
+            status__in=[Need.Status.HANDED_OVER, Need.Status.IN_PROGRESS],
+        )
+        .select_related(
+            "category",
+            "person__municipality__province",
+            "contact__caller_municipality",
+            "handed_over_by",
+            "owner",
+        )
+        .order_by("handed_over_at", "created_at")
+    )
+
+
+def needs_handed_over_by(user: Any) -> QuerySet[Need]:
+    """What happened to the needs the user handed over (they may follow them to the end)."""
+    return (
+        Need.objects.filter(handed_over_by=user)
+        .select_related("category", "owner", "owner_organisation", "person")
+        .order_by("-handed_over_at")
+    )
+
+
+@dataclass
+class TimelineEntry:
+    when: dt.datetime
+    kind: str  # "contact" | "need" | "alert" | "follow_up"
+    obj: Any
+
+
+def person_timeline(user: Any, person: Person, *, limit: int = 100) -> list[TimelineEntry]:
+    """Contacts, needs, alerts and follow-ups of a person, newest first (four queries)."""
+    entries: list[TimelineEntry] = []
+    for contact in (
+        Contact.objects.visible_to(user)
+        .filter(person=person, status=Contact.Status.LOGGED)
+        .select_related("operator")
+        .order_by("-started_at")[:limit]
+    ):
+        entries.append(TimelineEntry(contact.started_at, "contact", contact))
+    for need in (
+        Need.objects.visible_to(user)
+        .filter(person=person)
+        .select_related("category", "owner_organisation")
+        .order_by("-created_at")[:limit]
+    ):
+        entries.append(TimelineEntry(need.created_at, "need", need))
+    for alert in (
+        Alert.objects.visible_to(user).filter(person=person).order_by("-created_at")[:limit]
+    ):
+        entries.append(TimelineEntry(alert.created_at, "alert", alert))
+    for follow_up in (
+        FollowUp.objects.visible_to(user)
+        .filter(person=person)
+        .select_related("assignee")
+        .order_by("-due_on")[:limit]
+    ):
+        when = dt.datetime.combine(
+            follow_up.due_on,
+            follow_up.window_start or dt.time(9),
+            tzinfo=timezone.get_current_timezone(),
+        )
+        entries.append(TimelineEntry(when, "follow_up", follow_up))
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries[:limit]

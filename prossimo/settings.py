@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "prossimo.territory",
     "prossimo.people",
     "prossimo.listening",
+    "prossimo.telephony",
     "prossimo.api",
     "prossimo.demo",
 ]

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("prossimo.core.urls")),
     path("account/", include("allauth.urls")),
     path("persone/", include("prossimo.people.urls")),
+    path("ascolto/", include("prossimo.listening.urls")),
+    path("telefonia/", include("prossimo.telephony.urls")),
     path("territorio/", include("prossimo.territory.urls")),
     path("api/", api.urls),
     path("gestione/", admin.site.urls),

@@ -34,7 +34,10 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () { focusFirstError(document); });
+  // The event fires on the swapped-in content. Not `event.detail.target`: with
+  // hx-swap="outerHTML" (the person and consent forms) that is the element just replaced,
+  // no longer in the page, and the focus would stay behind on nothing.
   document.body && document.body.addEventListener("htmx:afterSwap", function (event) {
-    focusFirstError(event.detail.target);
+    focusFirstError(event.target);
   });
 })();

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Prefetch, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from prossimo.core.permissions import Perm, user_can
 from prossimo.listening.models import Alert, Contact, FollowUp, Need
 from prossimo.people.lookup import identify_caller
 from prossimo.people.models import CASEWORK_ROLES, Person
+from prossimo.territory.models import Membership
 from prossimo.territory.selectors import organisation_ids_with_roles
 
 #: Minutes an alert may stay unacknowledged before every coordinator's screen flags it.
@@ -46,6 +47,95 @@ def access_contact(user: Any, contact_id: Any) -> Contact:
     )
 
 
+def access_draft(user: Any, contact_id: Any) -> Contact:
+    """The user's own call form (else 404): a contact they started, still a draft or logged
+    meanwhile (from another tab), so that the page can move on to the logged contact.
+    Nobody else opens a colleague's unfinished form."""
+    contact = _access(Contact.objects.select_related("person"), user, contact_id)
+    if contact.operator_id != user.pk:
+        raise Http404
+    return contact
+
+
+def drafts_of(user: Any) -> QuerySet[Contact]:
+    """The user's unfinished call forms, the most recently touched first."""
+    return (
+        Contact.objects.visible_to(user)
+        .filter(status=Contact.Status.DRAFT, operator=user)
+        .select_related("person__municipality__province")
+        .order_by("-updated_at")
+    )
+
+
+def contact_record(user: Any, contact: Contact) -> dict[str, list[Any]]:
+    """What the contact page shows besides the contact: its needs, alerts and follow-ups that
+    the user may see (three queries)."""
+    return {
+        "needs": list(
+            Need.objects.visible_to(user)
+            .filter(contact=contact)
+            .select_related("category", "owner", "owner_organisation")
+            .order_by("created_at")
+        ),
+        "alerts": list(
+            Alert.objects.visible_to(user)
+            .filter(contact=contact)
+            .select_related("acknowledged_by", "resolved_by")
+            .order_by("created_at")
+        ),
+        "follow_ups": list(
+            FollowUp.objects.visible_to(user)
+            .filter(contact=contact)
+            .select_related("assignee")
+            .order_by("due_on", "window_start")
+        ),
+    }
+
+
+def context_for_people(user: Any, people: list[Person], *, last: int = 3) -> CallerContext:
+    """Open needs and last contacts of people chosen on the call screen without the number
+    (found by a search, or the person whose page the call was started from); two queries."""
+    context = CallerContext(number="", people=list(people))
+    ids = [p.pk for p in people]
+    if not ids:
+        return context
+    for need in (
+        Need.objects.visible_to(user)
+        .open()
+        .filter(person_id__in=ids)
+        .select_related("category", "owner_organisation")
+        .order_by("-created_at")
+    ):
+        context.open_needs.setdefault(need.person_id, []).append(need)
+    for contact in (
+        Contact.objects.visible_to(user)
+        .filter(person_id__in=ids, status=Contact.Status.LOGGED)
+        .select_related("operator")
+        .prefetch_related(Prefetch("needs", queryset=Need.objects.select_related("category")))
+        .order_by("-started_at")[: last * len(ids) * 3]
+    ):
+        bucket = context.last_contacts.setdefault(contact.person_id, [])
+        if len(bucket) < last:
+            bucket.append(contact)
+    return context
+
+
+def follow_up_assignees(organisation: Any) -> list[Any]:
+    """Who a follow-up may be assigned to: the active members of the organisation."""
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__organisation=organisation,
+            memberships__is_active=True,
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 def access_need(user: Any, need_id: Any, *, for_desk: bool = False) -> Need:
     """A need the user may read (else 404); for desk work the permission too (else 403)."""
     need = _access(
@@ -63,6 +153,11 @@ def access_alert(user: Any, alert_id: Any, *, for_write: bool = False) -> Alert:
     if for_write and not user_can(user, Perm.ALERTS_MANAGE):
         raise PermissionDenied
     return alert
+
+
+def access_follow_up(user: Any, follow_up_id: Any) -> FollowUp:
+    """A follow-up of one of the user's organisations (else 404)."""
+    return _access(FollowUp.objects.all(), user, follow_up_id)
 
 
 def alert_is_overdue(alert: Alert, now: dt.datetime | None = None) -> bool:
@@ -84,6 +179,54 @@ def overdue_alerts(user: Any, now: dt.datetime | None = None) -> QuerySet[Alert]
         .select_related("person", "contact")
         .order_by("created_at")
     )
+
+
+def overdue_alert_count(user: Any, now: dt.datetime | None = None) -> int:
+    """How many alerts nobody acknowledged in time, for the notice on every coordinator's
+    screen (one query; 0 for users who do not manage alerts)."""
+    if not user_can(user, Perm.ALERTS_MANAGE):
+        return 0
+    return overdue_alerts(user, now).count()
+
+
+def overdue_first(alerts: list[Alert], overdue_ids: set[Any]) -> list[Alert]:
+    """Overdue alerts first, then open ones, then acknowledged ones; the given order (oldest
+    first) within each group."""
+    return sorted(alerts, key=lambda a: (a.pk not in overdue_ids, a.status != Alert.Status.OPEN))
+
+
+@dataclass
+class AlertBoard:
+    """The alerts page: what is still to be done, and what was resolved lately."""
+
+    unresolved: list[Alert]
+    overdue_ids: set[Any]
+    resolved: list[Alert]
+
+
+def alert_board(
+    user: Any, *, now: dt.datetime | None = None, resolved_days: int = 7, limit: int = 200
+) -> AlertBoard:
+    """Unresolved alerts of the user's organisations and those sent to them as social worker,
+    overdue first; and those resolved in the last `resolved_days` days, newest first.
+
+    Two queries whatever the number of alerts; each list is capped at `limit`.
+    """
+    now = now or timezone.now()
+    if not user_can(user, Perm.ALERTS_MANAGE):
+        return AlertBoard([], set(), [])
+    visible = Alert.objects.visible_to(user).select_related(
+        "person", "contact", "raised_by", "acknowledged_by", "resolved_by"
+    )
+    unresolved = list(visible.unresolved().order_by("created_at")[:limit])
+    overdue = {a.pk for a in unresolved if alert_is_overdue(a, now)}
+    resolved = list(
+        visible.filter(
+            status=Alert.Status.RESOLVED,
+            resolved_at__gte=now - dt.timedelta(days=resolved_days),
+        ).order_by("-resolved_at")[:limit]
+    )
+    return AlertBoard(overdue_first(unresolved, overdue), overdue, resolved)
 
 
 @dataclass
@@ -161,7 +304,11 @@ def worklist_today(user: Any, *, today: dt.date | None = None, limit: int = 200)
             Alert.objects.visible_to(user)
             .unresolved()
             .select_related("person", "contact", "acknowledged_by")
-            .order_by("status", "created_at")[:limit]
+            # Open (not yet acknowledged) alerts first, oldest first.
+            .order_by(
+                Case(When(status=Alert.Status.OPEN, then=0), default=1),
+                "created_at",
+            )[:limit]
         )
     desk_needs: list[Need] = []
     if user_can(user, Perm.DESK_WORK):
@@ -188,6 +335,33 @@ def desk_queue(user: Any) -> QuerySet[Need]:
             "owner",
         )
         .order_by("handed_over_at", "created_at")
+    )
+
+
+@dataclass
+class NeedActions:
+    """What the user may do with a need, so a page offers only what the services accept."""
+
+    take: bool
+    close: bool
+    hand_over: bool
+    open_person: bool
+
+
+def need_actions(user: Any, need: Need) -> NeedActions:
+    """Mirrors the services' rules: desk work and closing are for members of the owning
+    organisation; only an open need is handed over; the desk takes a need it does not own
+    yet (or a colleague's); the person's record opens for those who may see it."""
+    member = Membership.objects.filter(
+        user=user, organisation=need.owner_organisation_id, is_active=True
+    ).exists()
+    works = member and not need.is_closed and user_can(user, Perm.LISTENING_LOG)
+    return NeedActions(
+        take=works and user_can(user, Perm.DESK_WORK) and need.owner_id != user.pk,
+        close=works,
+        hand_over=works and need.status == Need.Status.OPEN,
+        open_person=need.person_id is not None
+        and Person.objects.visible_to(user).filter(pk=need.person_id).exists(),
     )
 
 

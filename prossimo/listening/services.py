@@ -316,6 +316,17 @@ def save_draft(
 
 
 @transaction.atomic
+def discard_draft(actor: Any, *, draft: Contact) -> None:
+    """Throw away a call form that was never logged. Only the operator who started it may."""
+    if not user_can(actor, Perm.LISTENING_LOG):
+        raise PermissionDenied
+    contact = Contact.objects.select_for_update().get(pk=draft.pk)
+    if contact.status != Contact.Status.DRAFT or contact.operator_id != actor.pk:
+        raise PermissionDenied
+    contact.delete()
+
+
+@transaction.atomic
 def link_contact_to_person(actor: Any, *, contact: Contact, person: Person) -> Contact:
     """An anonymous caller turned out to be a known person: link the contact and everything
     it raised (needs, alerts, follow-ups) to them."""

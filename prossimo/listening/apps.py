@@ -16,3 +16,13 @@ class ListeningConfig(AppConfig):
         auditlog.register(models.Need)
         auditlog.register(models.Alert)
         auditlog.register(models.FollowUp)
+
+        from prossimo.listening.views_calls import person_call_action, person_history_section
+        from prossimo.people import timeline
+
+        timeline.register_section(
+            "listening", "listening/calls/person_history.html", person_history_section
+        )
+        timeline.register_action(
+            "listening_call", "listening/calls/person_call_action.html", person_call_action
+        )

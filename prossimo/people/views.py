@@ -24,7 +24,7 @@ from django_htmx.middleware import HtmxDetails
 from prossimo.core.access import require_permission
 from prossimo.core.audit import audit_access, audit_detail_access
 from prossimo.core.permissions import Perm, user_can
-from prossimo.people import selectors, services
+from prossimo.people import selectors, services, timeline
 from prossimo.people.forms import (
     ConsentForm,
     DeactivateForm,
@@ -103,7 +103,13 @@ def _record_context(request: HtmxHttpRequest, person: Person, **extra: Any) -> d
 def detail(request: HtmxHttpRequest, person_id: str) -> HttpResponse:
     person = selectors.access_person(request.user, person_id)
     audit_detail_access(request.user, person, via="page")
-    return render(request, "people/detail.html", _record_context(request, person))
+    context = _record_context(
+        request,
+        person,
+        sections=timeline.sections_for(request.user, person),
+        actions=timeline.actions_for(request.user, person),
+    )
+    return render(request, "people/detail.html", context)
 
 
 # --- registering and editing ------------------------------------------------------------

@@ -94,8 +94,7 @@ def test_query_count_is_fixed_and_the_result_is_ready_to_show(
     with django_assert_num_queries(2):
         found = identify_caller(volunteer, "340 123 4567")
         shown = [
-            (p.full_name, p.municipality.label, [ph.number for ph in p.phones.all()])
-            for p in found
+            (p.full_name, p.municipality.label, [ph.number for ph in p.phones.all()]) for p in found
         ]
 
     assert len(shown) == sharing

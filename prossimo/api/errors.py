@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from prossimo.api.auth import CsrfFailed
+from prossimo.listening.services import ConcurrentEdit
 
 #: Where a parameter came from, first in a ninja error's `loc`: not part of the field's path.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -142,6 +143,15 @@ def _django_validation(
     )
 
 
+def _stale_version(request: HttpRequest, exc: ConcurrentEdit, *, api: NinjaAPI) -> HttpResponse:
+    """A write from an outdated copy: 409, pointing at the `version` sent."""
+    error = {"field": "version", "message": exc.messages[0], "code": "stale"}
+    detail = _(
+        "Someone else changed this record since the version sent: read it again, then retry."
+    )
+    return _response(api, request, 409, detail, [error])
+
+
 def _forbidden(request: HttpRequest, exc: Exception, *, api: NinjaAPI) -> HttpResponse:
     return _response(api, request, 403, _("You do not have permission to do this."))
 
@@ -190,6 +200,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     api.add_exception_handler(NinjaValidationError, bind(_ninja_validation))
     api.add_exception_handler(DjangoValidationError, bind(_django_validation))
+    api.add_exception_handler(ConcurrentEdit, bind(_stale_version))
     api.add_exception_handler(PermissionDenied, bind(_forbidden))
     api.add_exception_handler(Http404, bind(_not_found))
     api.add_exception_handler(AuthenticationError, bind(_unauthenticated))

@@ -16,6 +16,7 @@ from ninja.openapi.docs import Swagger
 
 from prossimo.api.auth import TokenAuth, require
 from prossimo.api.errors import error_body, install_error_handlers
+from prossimo.api.listening import router as listening_router
 from prossimo.api.people import router as people_router
 
 DESCRIPTION = """\
@@ -79,3 +80,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/people", people_router)
+api.add_router("/telephony", "prossimo.api.telephony.router")
+api.add_router("", listening_router)

@@ -6,3 +6,6 @@ class TelephonyConfig(AppConfig):
     name = "prossimo.telephony"
     label = "telephony"
     verbose_name = _("Telephony")
+
+    def ready(self) -> None:
+        from prossimo.telephony import session  # noqa: F401 - connects the login receiver

@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+"""URLs of telephony (mounted at /telefonia/): the live region, duty, taking a call."""
+
+from django.urls import path
+
+from prossimo.telephony import views
 
 app_name = "telephony"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("in-arrivo/", views.live, name="live"),
+    path("turno/", views.duty, name="duty"),
+    path("chiamate/<uuid:call_id>/rispondi/", views.answer, name="answer"),
+]

@@ -62,7 +62,7 @@ class PersonQuerySet(models.QuerySet["Person"]):
         Merged-away records are never visible; deactivated ones are (filter them if needed).
         """
         from prossimo.territory.selectors import (
-            municipalities_served_by,
+            municipality_ids_served_by,
             organisation_ids_with_roles,
         )
 
@@ -73,9 +73,15 @@ class PersonQuerySet(models.QuerySet["Person"]):
         if Perm.PEOPLE_ALL_TERRITORIES in codes:
             return live
         org_ids = organisation_ids_with_roles(user, CASEWORK_ROLES)
-        served = municipalities_served_by(org_ids).values("pk")
+        if not org_ids:
+            return self.none()
+        # Person-side filters on three small subqueries: cheap to plan and execute, and each
+        # can use the (municipality, …) index.
+        direct, via_ambiti = municipality_ids_served_by(org_ids)
         shared = PersonShare.objects.filter(organisation_id__in=org_ids).values("person_id")
-        return live.filter(Q(municipality_id__in=served) | Q(pk__in=shared))
+        return live.filter(
+            Q(municipality_id__in=direct) | Q(municipality_id__in=via_ambiti) | Q(pk__in=shared)
+        )
 
     def active(self) -> PersonQuerySet:
         return self.filter(is_active=True)
@@ -164,6 +170,9 @@ class Person(PublicIdModel):
         blank=True,
         related_name="merged_from",
         verbose_name=_("merged into"),
+        # Almost every row is NULL here: a full index would lead SQLite (no statistics) to
+        # walk every live person; the partial index below serves `merged_from` only.
+        db_index=False,
     )
 
     objects = PersonQuerySet.as_manager()
@@ -172,7 +181,14 @@ class Person(PublicIdModel):
         ordering = ["last_name_search", "first_name_search"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
-        indexes = [models.Index(fields=["municipality", "last_name_search"])]
+        indexes = [
+            models.Index(fields=["municipality", "last_name_search"]),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="people_person_merged_into_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_name} {self.first_name}"

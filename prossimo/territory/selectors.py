@@ -9,18 +9,28 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from prossimo.core.permissions import Perm, Role, user_can
+from prossimo.core.permissions import Perm, Role, roles_of, user_can
 from prossimo.core.text import fold
 from prossimo.territory.models import Ambito, Membership, Municipality, Organisation, Province
 
 
 def roles_for_user(user: Any) -> list[str]:
-    """Roles of the user's active memberships in active organisations; superusers administer."""
-    roles = list(
+    """Roles of the user's active memberships in active organisations; superusers administer.
+
+    The same query leaves the user's organisations by role on the user object
+    (`_prossimo_orgs`), so that access checks later in the request need no query of their own;
+    it is refreshed whenever the roles are (see `core.permissions.roles_of`).
+    """
+    pairs = list(
         Membership.objects.filter(
             user=user, is_active=True, organisation__is_active=True
-        ).values_list("role", flat=True)
+        ).values_list("role", "organisation_id")
     )
+    by_role: dict[str, set[int]] = {}
+    for role, org_id in pairs:
+        by_role.setdefault(role, set()).add(org_id)
+    user._prossimo_orgs = by_role
+    roles = [role for role, _org in pairs]
     if user.is_superuser:
         roles.append(Role.ADMINISTRATOR)
     return roles
@@ -33,26 +43,37 @@ def organisations_of(user: Any) -> QuerySet[Organisation]:
     ).distinct()
 
 
-def organisation_ids_with_roles(user: Any, roles: set[str] | frozenset[str]) -> QuerySet[Any]:
-    """Ids of organisations where the user holds one of `roles` (a subquery, not evaluated)."""
-    return Membership.objects.filter(
-        user=user, is_active=True, organisation__is_active=True, role__in=list(roles)
-    ).values("organisation_id")
+def organisation_ids_with_roles(user: Any, roles: set[str] | frozenset[str]) -> list[int]:
+    """Ids of active organisations where the user holds one of `roles` (no query once the
+    user's roles are known in this request)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    roles_of(user)
+    by_role: dict[str, set[int]] = getattr(user, "_prossimo_orgs", {})
+    return sorted({org for role in roles for org in by_role.get(role, ())})
 
 
-def municipalities_served_by(
-    organisation_ids: QuerySet[Any] | Iterable[int],
-) -> QuerySet[Municipality]:
+def municipality_ids_served_by(organisation_ids: Iterable[int]) -> tuple[Any, Any]:
+    """Two subqueries of municipality ids: served directly, served through an ambito."""
+    ids = list(organisation_ids)
+    direct = Organisation.municipalities.through.objects.filter(
+        organisation_id__in=ids
+    ).values("municipality_id")
+    ambiti = Organisation.ambiti.through.objects.filter(organisation_id__in=ids).values(
+        "ambito_id"
+    )
+    via_ambiti = Ambito.municipalities.through.objects.filter(ambito_id__in=ambiti).values(
+        "municipality_id"
+    )
+    return direct, via_ambiti
+
+
+def municipalities_served_by(organisation_ids: Iterable[int]) -> QuerySet[Municipality]:
     """Municipalities served by these organisations, directly or through their ambiti.
 
     Each municipality once, however many organisations or ambiti serve it.
     """
-    direct = Organisation.municipalities.through.objects.filter(
-        organisation_id__in=organisation_ids
-    ).values("municipality_id")
-    via_ambiti = Ambito.municipalities.through.objects.filter(
-        ambito__served_by__in=organisation_ids
-    ).values("municipality_id")
+    direct, via_ambiti = municipality_ids_served_by(organisation_ids)
     return Municipality.objects.filter(Q(pk__in=direct) | Q(pk__in=via_ambiti))
 
 

@@ -178,7 +178,7 @@ def _render_call(
     )
     form = forms.form
     context = {
-        "nav": "listening",
+        "nav": "call",
         "draft": draft,
         "version": version if version is not None else "",
         "saved_at": draft.updated_at if draft is not None else None,
@@ -420,7 +420,7 @@ def drafts(request: HtmxHttpRequest) -> HttpResponse:
     for draft in selectors.drafts_of(request.user)[:100]:
         data = draft_query(draft.draft_data)
         rows.append({"draft": draft, "first_name": data.get("caller_first_name", "")})
-    return render(request, "listening/calls/drafts.html", {"rows": rows, "nav": "listening"})
+    return render(request, "listening/calls/drafts.html", {"rows": rows, "nav": "call"})
 
 
 @require_permission(Perm.LISTENING_LOG)
@@ -434,7 +434,7 @@ def draft_discard(request: HtmxHttpRequest, contact_id: str) -> HttpResponse:
         messages.success(request, _("The unfinished call is discarded."))
         return redirect("listening:drafts")
     return render(
-        request, "listening/calls/draft_discard.html", {"draft": draft, "nav": "listening"}
+        request, "listening/calls/draft_discard.html", {"draft": draft, "nav": "call"}
     )
 
 
@@ -466,7 +466,7 @@ def contact_detail(request: HtmxHttpRequest, contact_id: str) -> HttpResponse:
 def _contact_context(contact: Contact, request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:
     return {
         "contact": contact,
-        "nav": "listening",
+        "nav": "call",
         "red_flags": [RedFlag(f).label for f in contact.red_flags if f in RedFlag.values],
         "outcomes": [
             Contact.Outcome(o).label for o in contact.outcomes if o in Contact.Outcome.values
@@ -491,7 +491,7 @@ def contact_link(request: HtmxHttpRequest, contact_id: str) -> HttpResponse:
         return redirect("listening:contact_detail", contact.pk)
     step = request.POST.get("step") if request.method == "POST" else None
     form = LinkSearchForm(request.POST if step == "search" else None)
-    context: dict[str, Any] = {"contact": contact, "form": form, "nav": "listening"}
+    context: dict[str, Any] = {"contact": contact, "form": form, "nav": "call"}
     if step == "search" and form.is_valid():
         context["results"] = _search(request, form.cleaned_data["q"])
     elif step == "link":

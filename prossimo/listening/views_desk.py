@@ -178,7 +178,7 @@ def desk(request: HtmxHttpRequest) -> HttpResponse:
         needs = needs.filter(status=Need.Status.IN_PROGRESS, owner_id=request.user.pk)
     page = Paginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "nav": "listening",
+        "nav": "desk",
         "show": show,
         "page": page,
         "needs": _label_needs(page.object_list),
@@ -204,7 +204,7 @@ def _need_page(
 ) -> HttpResponse:
     (labelled,) = _label_needs([need])
     context = {
-        "nav": "listening",
+        "nav": "desk",
         "need": labelled,
         "actions": selectors.need_actions(request.user, need),
         "close_form": close_form or CloseNeedForm(initial={"expected_version": need.version}),
@@ -299,7 +299,7 @@ def _board_context(request: HtmxHttpRequest, *, notice: str = "") -> dict[str, A
     state = [(str(a.pk), a.status, a.pk in board.overdue_ids) for a in board.unresolved]
     state += [(str(a.pk), a.status, False) for a in board.resolved]
     return {
-        "nav": "listening",
+        "nav": "alerts",
         "unresolved": _label_alerts(board.unresolved, board.overdue_ids),
         "resolved": _label_alerts(board.resolved, set()),
         "overdue_count": len(board.overdue_ids),
@@ -340,7 +340,7 @@ def _alert_page(
 ) -> HttpResponse:
     (labelled,) = _label_alerts([alert], {alert.pk} if selectors.alert_is_overdue(alert) else set())
     context = {
-        "nav": "listening",
+        "nav": "alerts",
         "alert": labelled,
         "form": form or ResolveAlertForm(),
         "contact_url": (

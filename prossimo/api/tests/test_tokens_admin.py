@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from prossimo.api.models import ApiToken
 from prossimo.api.selectors import token_for_secret
+from prossimo.core.testing import italian
 from prossimo.territory.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,16 @@ def test_create_prints_the_token_once_and_stores_only_its_hash(volunteer):
     out, err = run("create", "volunteer", "--name", "CRM comunale")
     secret = out.strip()
     assert secret.startswith("prs_")
-    assert "cannot be shown again" in err
+    assert (
+        italian(
+            "Token %(id)s “%(name)s” for %(user)s. Copy it now: it is not stored and "
+            "cannot be shown again.",
+            id=token_for_secret(secret).pk,
+            name="CRM comunale",
+            user="volunteer",
+        )
+        in err
+    )
     token = token_for_secret(secret)
     assert token is not None
     assert (token.user, token.name) == (volunteer, "CRM comunale")
@@ -68,7 +78,7 @@ def test_revoke_by_prefix_or_id(volunteer):
     run("revoke", str(ApiToken.objects.get(name="two").pk))
     assert token_for_secret(second.strip()) is None
     listed, _err = run("list", "--user", "volunteer")
-    assert listed.count("revoked") == 2
+    assert listed.count(italian("revoked")) == 2
     with pytest.raises(CommandError):
         run("revoke", str(ApiToken.objects.get(name="two").pk))
 

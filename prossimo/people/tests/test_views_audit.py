@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from prossimo.core.audit import audit_access
 from prossimo.core.permissions import Role
+from prossimo.core.testing import italian
 from prossimo.people.tests.factories import PersonFactory
 from prossimo.territory.tests.factories import MembershipFactory, UserFactory
 
@@ -29,8 +30,8 @@ def test_a_view_of_the_record_shows_who_from_which_organisation_and_address(
     row = rows_of(client_of(coordinator).get(audit_url(person_a)))[0]
     assert (row["who"], row["organisations"]) == (str(volunteer), ["Cooperativa A"])
     assert (str(row["action"]), str(row["via"]), row["address"]) == (
-        "viewed",
-        "record page",
+        italian("viewed"),
+        italian("record page"),
         "127.0.0.1",
     )
 
@@ -40,7 +41,7 @@ def test_being_found_by_a_search_is_shown_as_a_view_via_search(
 ):
     client_of(volunteer).post(reverse("people:search"), {"q": "Rossi"})
     row = rows_of(client_of(coordinator).get(audit_url(person_a)))[0]
-    assert (str(row["action"]), str(row["via"])) == ("viewed", "search")
+    assert (str(row["action"]), str(row["via"])) == (italian("viewed"), italian("search"))
 
 
 def test_a_change_shows_the_fields_with_old_and_new_values(client_of, coordinator, person_a):
@@ -52,11 +53,11 @@ def test_a_change_shows_the_fields_with_old_and_new_values(client_of, coordinato
         reverse("people:edit", args=[person_a.pk]),
         edit_data(person_a, address="Via Nuova 3", municipality="Valmadrera"),
     )
-    rows = [r for r in rows_of(client.get(audit_url(person_a))) if r["record"] == "person"]
+    rows = [r for r in rows_of(client.get(audit_url(person_a))) if r["record"] == italian("person")]
     changes = {c["field"]: (c["old"], c["new"]) for c in rows[0]["changes"]}
-    assert str(rows[0]["action"]) == "changed"
+    assert str(rows[0]["action"]) == italian("changed")
     assert changes["address"] == (old_address, "Via Nuova 3")
-    assert changes["municipality of residence"] == ("Lecco (LC)", "Valmadrera (LC)")
+    assert changes[italian("municipality of residence")] == ("Lecco (LC)", "Valmadrera (LC)")
 
 
 def test_a_phone_added_is_shown_with_its_number(client_of, coordinator, person_a):
@@ -74,7 +75,7 @@ def test_a_phone_added_is_shown_with_its_number(client_of, coordinator, person_a
         ),
     )
     html = client.get(audit_url(person_a)).content.decode()
-    assert "phone number" in html
+    assert italian("phone number") in html
     assert "+390341555666" in html
 
 
@@ -86,7 +87,7 @@ def test_a_merge_is_shown_in_words(client_of, administrator, person_a, lecco):
         {"step": "confirm", "other": str(twin.pk), "keep": "this"},
     )
     events = [str(r["event"]) for r in rows_of(client.get(audit_url(person_a)))]
-    assert "another record was merged into this one" in events
+    assert italian("another record was merged into this one") in events
 
 
 def test_the_history_of_a_merged_record_joins_the_kept_one(

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from prossimo.core.testing import italian
 from prossimo.people.tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def test_recording_a_consent_through_htmx_returns_the_consents_section(
     )
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="consents"')
-    assert "Consent to share with social services" in html
+    assert italian("Consent to share with social services") in html
 
 
 def test_the_record_page_offers_the_consent_form(client_of, volunteer, person_a):

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from prossimo.core.testing import italian
 from prossimo.people.models import Consent, Person
 from prossimo.people.tests.conftest import giuseppe_fiscal_code, registration_data
 from prossimo.people.tests.factories import PersonFactory, PhoneFactory
@@ -217,7 +218,7 @@ def test_the_same_fiscal_code_shows_the_likely_duplicate(client_of, volunteer, p
     )
     html = response.content.decode()
     assert reverse("people:detail", args=[person_a.pk]) in html
-    assert "same codice fiscale" in html
+    assert italian("same codice fiscale") in html
 
 
 def test_the_same_phone_shows_the_likely_duplicate(client_of, volunteer, person_a):
@@ -227,7 +228,7 @@ def test_the_same_phone_shows_the_likely_duplicate(client_of, volunteer, person_
     )
     html = response.content.decode()
     assert reverse("people:detail", args=[person_a.pk]) in html
-    assert "same phone number" in html
+    assert italian("same phone number") in html
 
 
 def test_a_similar_name_with_the_same_birth_date_shows_the_likely_duplicate(
@@ -239,7 +240,7 @@ def test_a_similar_name_with_the_same_birth_date_shows_the_likely_duplicate(
     )
     html = response.content.decode()
     assert reverse("people:detail", args=[person_a.pk]) in html
-    assert "similar name and same date of birth" in html
+    assert italian("similar name and same date of birth") in html
 
 
 def test_the_duplicates_panel_keeps_the_data_and_registers_nobody(client_of, volunteer, person_a):

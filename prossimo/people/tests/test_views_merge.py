@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from prossimo.core.testing import italian
 from prossimo.people.models import Person, PersonShare
 from prossimo.people.tests.factories import (
     ConsentFactory,
@@ -74,7 +75,8 @@ def test_merging_redirects_to_the_kept_record_with_a_message(
     client = client_of(administrator)
     response = confirm(client, person_a, twin)
     assert response.url == reverse("people:detail", args=[person_a.pk])
-    assert "merged" in client.get(response.url).content.decode()
+    html = client.get(response.url).content.decode()
+    assert italian("The two records are merged into this one.") in html
 
 
 def test_merging_moves_the_phones_without_doubling_them(client_of, administrator, person_a, twin):

@@ -7,6 +7,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from prossimo.core.testing import italian
 from prossimo.territory.models import Ambito, Municipality, Province
 from prossimo.territory.services import save_ambito
 from prossimo.territory.tests.factories import AmbitoFactory, municipality
@@ -172,7 +173,7 @@ def test_an_ambito_name_already_used_is_refused_whatever_its_case(
 
     assert response.status_code == 200
     assert Ambito.objects.filter(name__iexact="ambito di vimercate").count() == 1
-    assert "already has this name" in response.content.decode()
+    assert italian("Another ambito already has this name.") in response.content.decode()
 
 
 def test_the_edit_page_lists_the_ambitos_province_with_its_municipalities_ticked(

@@ -56,7 +56,7 @@ def test_a_change_shows_the_fields_with_old_and_new_values(client_of, coordinato
     rows = [r for r in rows_of(client.get(audit_url(person_a))) if r["record"] == italian("person")]
     changes = {c["field"]: (c["old"], c["new"]) for c in rows[0]["changes"]}
     assert str(rows[0]["action"]) == italian("changed")
-    assert changes["address"] == (old_address, "Via Nuova 3")
+    assert changes[italian("address")] == (old_address, "Via Nuova 3")
     assert changes[italian("municipality of residence")] == ("Lecco (LC)", "Valmadrera (LC)")
 
 

@@ -113,6 +113,7 @@ def test_a_duty_nobody_ended_stops_counting_after_twelve_hours(volunteer, time_m
 def test_a_duty_ends_where_the_membership_ended(volunteer):
     services.start_duty(volunteer)
     volunteer.memberships.update(is_active=False)
+    volunteer._prossimo_roles = None  # roles and organisations are cached per request
     assert not open_duties(volunteer).exists()
 
 

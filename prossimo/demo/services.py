@@ -199,7 +199,11 @@ def _organisations(report: DemoReport, ambiti: dict[str, Ambito]) -> dict[str, O
         (
             ORG_COOPERATIVE,
             Organisation.Kind.COOPERATIVE,
-            {"email": "sportello@pontevicino.example.org", "phone": "+390341000300"},
+            {
+                "email": "sportello@pontevicino.example.org",
+                "phone": "+390341000300",
+                "runs_proximity_desk": True,
+            },
             [],
             [ambiti[AMBITO_LECCO]],
         ),

@@ -499,7 +499,7 @@ def _clean_follow_up(
     if data.due_on < timezone.localdate():
         errors[f"{prefix}due_on"] = [_("The date is in the past.")]
     if data.window_start and data.window_end and data.window_end <= data.window_start:
-        errors[f"{prefix}window_end"] = [_("The end of the time window is before its start.")]
+        errors[f"{prefix}window_end"] = [_("The end of the time window must be after its start.")]
     if (
         data.assignee is not None
         and not Membership.objects.filter(

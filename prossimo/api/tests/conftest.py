@@ -77,3 +77,18 @@ def new_person(lecco) -> dict[str, Any]:
         "birth_date": "1941-05-03",
         "phones": [{"number": "347 765 4321", "kind": "mobile"}],
     }
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection_open():
+    """Schemathesis calls the WSGI application directly, so Django's request signals close
+    "old" connections — on PostgreSQL, the connection holding the test's transaction. Django's
+    own test client disconnects that handler while it serves a request; do the same here."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -260,6 +260,17 @@ class CallForm(forms.Form):
                 "follow_up_on",
                 gettext("Give the date of the call-back, or empty the other call-back fields."),
             )
+        # Also checked by the service; said here too so it shows with the other errors at once.
+        if RedFlag.DANGER_TO_LIFE in (cleaned.get("red_flags") or []) and not cleaned.get(
+            "emergency_called"
+        ):
+            self.add_error(
+                "emergency_called",
+                gettext(
+                    "Danger to life: call 112 now, then tick that you called (or had someone "
+                    "call)."
+                ),
+            )
         return cleaned
 
     def contact_input(self, *, number: str, started_at: Any = None) -> ContactInput:

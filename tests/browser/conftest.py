@@ -46,6 +46,23 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 
+# When the call form was last edited and when an autosave was last sent, and how many are in
+# flight, for `wait_for_draft_saved`. htmx's events bubble to the document; an autosave queued
+# behind another is sent (and counted) only when that one ends.
+_WATCH_AUTOSAVE = """
+const autosave = (window.__autosave = {editedAt: 0, sentAt: 0, pending: 0});
+const edited = () => { autosave.editedAt = performance.now(); };
+document.addEventListener("input", edited, true);
+document.addEventListener("change", edited, true);
+const isAutosave = (e) => (e.detail.requestConfig || {}).path === "/ascolto/chiamata/salva/";
+document.addEventListener("htmx:beforeRequest", (e) => {
+  if (isAutosave(e)) { autosave.pending += 1; autosave.sentAt = performance.now(); }
+});
+document.addEventListener("htmx:afterRequest", (e) => {
+  if (isAutosave(e)) { autosave.pending -= 1; }
+});
+"""
+
 # Whether the focused element shows a focus ring: an outline or a box-shadow that is neither
 # transparent nor zero-sized. Transitions are finished first (Bootstrap animates the
 # box-shadow of buttons, so reading it at once would give the starting, invisible value).
@@ -75,20 +92,21 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item):
-    """Keep the ISTAT territory when the database is flushed after a browser test.
+    """Keep the reference data when the database is flushed after a browser test.
 
     `live_server` makes every test transactional: its data are deleted afterwards, and the
     `territory` fixture would load ~7,900 municipalities again for the next test. Regions,
-    provinces and municipalities are reference data that no browser test changes, so they
-    stay; everything else (people, users, organisations, ambiti and their municipality lists)
-    is still deleted, so tests remain independent. This hook runs only for tests in this
-    directory.
+    provinces and municipalities, and the need categories a migration loads, are reference
+    data that no browser test changes, so they stay; everything else (people, users,
+    organisations, ambiti and their municipality lists, calls, needs, alerts) is still
+    deleted, so tests remain independent. This hook runs only for tests in this directory.
     """
     from django.core.management.commands import flush
 
+    from prossimo.listening.models import NeedCategory
     from prossimo.territory.models import Municipality, Province, Region
 
-    kept = {model._meta.db_table for model in (Region, Province, Municipality)}
+    kept = {model._meta.db_table for model in (Region, Province, Municipality, NeedCategory)}
     original = flush.sql_flush
 
     def sql_flush(style, connection, reset_sequences=True, allow_cascade=False):
@@ -115,6 +133,22 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started once the test database exists.
+
+    The server's threads share this thread's connection to the in-memory SQLite database
+    only if that database exists when the server starts: `LiveServer` looks for in-memory
+    connections when it is created. Started before it (`new_page` asks for `live_server`
+    before `territory`), every request thread opened a connection of its own to the
+    shared-cache database, where SQLite locks whole tables: a page's poll reading while
+    another request writes failed at once with "database table is locked" (shared-cache
+    locks do not wait for `busy_timeout`). One connection is what Django's
+    LiveServerTestCase gives its server too.
+    """
+    return live_server
 
 
 @pytest.fixture(scope="session")
@@ -155,6 +189,7 @@ def new_page(browser, live_server, territory) -> Iterator[Callable[..., Any]]:
         # listener, not a route: routing every request through Python slows each page down.
         context.on("request", leaving)
         context.add_init_script(_REPORT_CSP_VIOLATIONS)
+        context.add_init_script(_WATCH_AUTOSAVE)
         page = context.new_page()
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
@@ -263,3 +298,132 @@ def choose_radio(page, name: str, value: str) -> None:
             return
         page.keyboard.press("ArrowRight")
     raise AssertionError(f"the arrow keys do not reach {name}={value}")
+
+
+# --- the listening line and telephony -----------------------------------------------------
+
+
+@pytest.fixture
+def logged_call(volunteer, person_a):
+    """A call about Maria Rossi the volunteer logged, and another call they left unfinished.
+
+    The logged one has a need the volunteer keeps (loneliness), one handed over to the desk
+    (shopping: the desk serving Lecco is org_a itself here), a red flag (alone and unwell),
+    which raised an alert for the coordinators, and a call-back due today for whoever is on
+    duty: every listening page has something to show.
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from prossimo.listening import services
+    from prossimo.listening.models import NeedCategory, RedFlag
+
+    contact = services.log_contact(
+        volunteer,
+        data=services.ContactInput(
+            person=person_a,
+            red_flags=[RedFlag.ALONE_AND_UNWELL],
+            notes="Ha la febbre e nessuno passa a trovarla.",
+        ),
+        needs=[
+            services.NeedInput(NeedCategory.objects.get(code="loneliness"), "Vive sola"),
+            services.NeedInput(
+                NeedCategory.objects.get(code="practical-shopping"), "Latte e pane", hand_over=True
+            ),
+        ],
+        follow_up=services.FollowUpInput(
+            due_on=timezone.localdate(),
+            window_start=dt.time(16, 0),
+            window_end=dt.time(18, 0),
+            reason="Sentire se la febbre è scesa",
+        ),
+    )
+    services.save_draft(volunteer, form_data={"who": ["anonymous"], "caller_first_name": ["Anna"]})
+    return contact
+
+
+# Users who open the listening pages once `logged_call` is there (pages.PAGES names them).
+@pytest.fixture
+def volunteer_after_a_call(volunteer, logged_call):
+    return volunteer
+
+
+@pytest.fixture
+def operator_after_a_call(operator, logged_call):
+    return operator
+
+
+@pytest.fixture
+def coordinator_after_a_call(coordinator, logged_call):
+    return coordinator
+
+
+class Pbx:
+    """A telephone system posting a line's call events to the live server, signed as
+    docs/telephony.md says: `sha256=` + hex HMAC-SHA256(secret, timestamp + "." + body).
+
+    Over HTTP, not through Django's test client: the server thread then does the write, as in
+    production, instead of this thread writing on the database connection the server threads
+    share (SQLite in memory) while they answer the pages' polls.
+    """
+
+    def __init__(self, url: str, line: str, secret: str) -> None:
+        self.url = url
+        self.line = line
+        self.secret = secret
+
+    def send(self, event: str, call_id: str, caller: str = "") -> dict[str, Any]:
+        import hashlib
+        import hmac
+        import json
+        import time
+        import urllib.request
+
+        body = json.dumps({"event": event, "call_id": call_id, "caller": caller}).encode()
+        timestamp = str(int(time.time()))
+        digest = hmac.new(
+            self.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+        request = urllib.request.Request(  # noqa: S310 - the live server's http:// URL
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Prossimo-Line": self.line,
+                "X-Prossimo-Timestamp": timestamp,
+                "X-Prossimo-Signature": f"sha256={digest}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+            return json.loads(response.read())
+
+
+@pytest.fixture
+def pbx(live_server, org_a) -> Pbx:
+    """The PBX of org_a's listening line "Ascolto Lecco", 0341 000111."""
+    from prossimo.telephony import services
+
+    line, secret = services.create_line(
+        None, name="Ascolto Lecco", number="0341 000111", organisation=org_a
+    )
+    return Pbx(f"{live_server.url}/api/telephony/events", line.number, secret)
+
+
+def wait_for_draft_saved(page) -> None:
+    """Wait until the call form's autosave has kept the last thing typed or chosen.
+
+    The form saves a draft 2 s after the last input or change, and the draft's version comes
+    back into the form. Logging the call while an autosave is due or in flight races it (the
+    log is refused as stale, or a second draft is left behind), so a test waits for it as a
+    user pausing would. `_WATCH_AUTOSAVE` keeps the times of the last edit and last save.
+    """
+    # Only the form's delayed autosave is sent 2 s or more after the last edit; a red flag's
+    # immediate one (which brings the 112 block) is not enough: the delayed one still follows.
+    page.wait_for_function(
+        "() => { const a = window.__autosave;"
+        " return a.editedAt > 0 && a.pending === 0 && a.sentAt - a.editedAt >= 1990; }",
+        timeout=8_000,
+    )

@@ -1,7 +1,11 @@
-"""The pages of the people registry (and the few around it) that browser tests walk through.
+"""The pages that browser tests walk through: the people registry, the listening line, duty.
 
 Each page names who opens it, its main fields and its main action, by selectors that do not
 depend on the translated text, in the order they come on the page.
+
+A page's address is built from `{"person": person_a}` only. The listening line's pages show
+the call `conftest.logged_call` logged about that person: their user fixture
+(`volunteer_after_a_call`, ...) logs it, and their address finds its contact, need or alert.
 """
 
 from __future__ import annotations
@@ -39,6 +43,39 @@ class PageSpec:
 
 def _person(suffix: str = "") -> Callable[[dict[str, Any]], str]:
     return lambda objects: f"/persone/{objects['person'].pk}/{suffix}"
+
+
+def _contact(objects: dict[str, Any]) -> str:
+    from prossimo.listening.models import Contact
+
+    contact = Contact.objects.get(person=objects["person"], status=Contact.Status.LOGGED)
+    return f"/ascolto/contatti/{contact.pk}/"
+
+
+def _handed_over_need(objects: dict[str, Any]) -> str:
+    from prossimo.listening.models import Need
+
+    need = Need.objects.get(person=objects["person"], status=Need.Status.HANDED_OVER)
+    return f"/ascolto/bisogni/{need.pk}/"
+
+
+def _alert(objects: dict[str, Any]) -> str:
+    from prossimo.listening.models import Alert
+
+    return f"/ascolto/allerte/{Alert.objects.get(person=objects['person']).pk}/"
+
+
+CALL_FIELDS = (
+    "#id_needs-0-category",
+    "#id_needs-0-note",
+    "#id_needs-0-hand_over",
+    "input[name=urgency]:checked",
+    "#id_red_flags_0",
+    "#id_outcomes_0",
+    "#id_follow_up_on",
+    "#id_notes",
+)
+LOG_THE_CALL = "#call-form button[name=action][value=log]"
 
 
 PAGES = [
@@ -128,4 +165,91 @@ PAGES = [
         ("#id_name", "#id_code", "#id_province", "button[name=action][value=show]"),
         "button[name=action][value=save]",
     ),
+    PageSpec(
+        "call form",
+        "volunteer",
+        lambda _: "/ascolto/chiamata/nuova/",
+        (
+            "#id_caller_first_name",
+            "#id_caller_approx_age",
+            "#id_caller_municipality",
+            "#id_search_q",
+            *CALL_FIELDS,
+        ),
+        LOG_THE_CALL,
+        autofocus="input[name=who][value=anonymous]",
+    ),
+    PageSpec(
+        "call form for a known number",
+        "volunteer_after_a_call",
+        # What a softphone opens: the number moves into a draft, out of the address.
+        lambda _: "/ascolto/chiamata/nuova/?numero=3401234567",
+        CALL_FIELDS,
+        LOG_THE_CALL,
+        autofocus="input[name=who]:checked",
+    ),
+    PageSpec(
+        "unfinished calls",
+        "volunteer_after_a_call",
+        lambda _: "/ascolto/chiamata/bozze/",
+        (),
+        "main [data-drafts] a[href^='/ascolto/chiamata/']",
+    ),
+    PageSpec(
+        "contact",
+        "volunteer_after_a_call",
+        _contact,
+        (),
+        "main a[href^='/ascolto/chiamata/nuova/persona/']",
+    ),
+    PageSpec(
+        "record with its history",
+        "volunteer_after_a_call",
+        _person(),
+        (),
+        "#history a[href^='/ascolto/contatti/']",
+    ),
+    PageSpec(
+        "today",
+        "coordinator_after_a_call",
+        lambda _: "/ascolto/oggi/",
+        (),
+        "main [data-alert] button[id^=ack-]",
+    ),
+    PageSpec(
+        "desk queue",
+        "operator_after_a_call",
+        lambda _: "/ascolto/sportello/",
+        (),
+        "main [data-need] form[action$='/prendi/'] button[type=submit]",
+    ),
+    PageSpec(
+        "need",
+        "operator_after_a_call",
+        _handed_over_need,
+        ("#id_result_0", "#id_outcome"),
+        "main form[action$='/chiudi/'] button[type=submit]",
+    ),
+    PageSpec(
+        "needs handed over",
+        "volunteer_after_a_call",
+        lambda _: "/ascolto/affidati/",
+        (),
+        "main [data-need] a[href^='/ascolto/bisogni/']",
+    ),
+    PageSpec(
+        "alerts",
+        "coordinator_after_a_call",
+        lambda _: "/ascolto/allerte/",
+        (),
+        "#alert-board button[id^=ack-]",
+    ),
+    PageSpec(
+        "alert",
+        "coordinator_after_a_call",
+        _alert,
+        ("#id_resolution",),
+        "#resolve button[type=submit]",
+    ),
+    PageSpec("duty", "volunteer", lambda _: "/telefonia/turno/", (), "#telephony-duty-start"),
 ]

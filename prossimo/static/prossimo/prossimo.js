@@ -33,6 +33,16 @@
     if (button) { event.preventDefault(); addFormsetRow(button); }
   });
 
+  // Once the call form is submitted, an autosave still due would race it (and leave an empty
+  // draft behind, or make the log look stale).
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "call-form") { event.target.setAttribute("data-submitted", ""); }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    if (form && form.hasAttribute("data-submitted")) { event.preventDefault(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { focusFirstError(document); });
   // The event fires on the swapped-in content. Not `event.detail.target`: with
   // hx-swap="outerHTML" (the person and consent forms) that is the element just replaced,

@@ -58,7 +58,7 @@ def _raw_floor(ctx: BenchContext) -> Any:
     cursor = connection.connection.cursor()
     mark = "?" if ctx.backend == "sqlite" else "%s"
     sql = (
-        f"SELECT p.* FROM {Phone._meta.db_table} ph "  # noqa: S608 - table names only
+        f"SELECT p.* FROM {Phone._meta.db_table} ph "
         f"JOIN {Person._meta.db_table} p ON p.id = ph.person_id WHERE ph.number = {mark}"
     )
 

@@ -125,7 +125,7 @@ class BenchContext:
     dataset: dict[str, Any]
 
     def rng(self, name: str) -> random.Random:
-        return random.Random(f"bench:{name}")  # noqa: S311 - reproducible, not secret
+        return random.Random(f"bench:{name}")
 
 
 @dataclass
@@ -166,13 +166,15 @@ def benchmark(
 
 
 def discover() -> dict[str, Benchmark]:
-    """Import every benchmark module of this package; each registers its benchmarks."""
+    """Import every benchmark module of this package; each registers its benchmarks.
+
+    By name: the same order in every process, whichever modules it imported first."""
     import prossimo.bench as package
 
     for module in pkgutil.iter_modules(package.__path__):
         if module.name not in _INFRASTRUCTURE:
             importlib.import_module(f"{package.__name__}.{module.name}")
-    return dict(_BENCHMARKS)
+    return dict(sorted(_BENCHMARKS.items()))
 
 
 def select(only: Sequence[str] | None) -> list[Benchmark]:
@@ -326,6 +328,8 @@ def run(
         raise ValueError(f"Unknown scale {scale!r}; known: {', '.join(SCALES)}.")
     select(only)  # fail on an unknown name before building anything
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The workers' STATIC_ROOT: pages are served by benchmarks, WhiteNoise wants it to exist.
+    (out_dir / "var" / "static").mkdir(parents=True, exist_ok=True)
     chosen, notes = targets(backend, out_dir)
     rows: list[dict[str, Any]] = []
     rebuilt: dict[str, bool] = {}

@@ -60,7 +60,7 @@ def test_every_typed_form_normalises_to_the_stored_number():
 
 @pytest.mark.parametrize(("size", "total"), [(1000, 2000), (999, 1500), (10, 50)])
 def test_phone_counts_are_skewed_and_sum_exactly(size, total):
-    counts = data._phone_counts(random.Random(1), size, total)  # noqa: S311
+    counts = data._phone_counts(random.Random(1), size, total)
 
     assert sum(counts) == total
     assert min(counts) >= 1
@@ -90,4 +90,4 @@ def test_unique_fiscal_code_moves_to_omocodia_on_collision_and_gives_up_after_se
 
 def test_phone_counts_refuse_an_impossible_total():
     with pytest.raises(ValueError, match="cannot hold"):
-        data._phone_counts(random.Random(1), 10, 51)  # noqa: S311
+        data._phone_counts(random.Random(1), 10, 51)

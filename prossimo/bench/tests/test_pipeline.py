@@ -38,6 +38,26 @@ def test_results_file_has_one_row_per_benchmark_in_the_documented_format(first_r
     assert row["goal"] == "p99 < 2000 us and ratio <= 3"
 
 
+def test_the_worklist_page_is_timed_in_ms_beside_the_same_page_with_10_items(first_run):
+    out_dir, _report = first_run
+    rows = json.loads((out_dir / "results.json").read_text())
+    row = next(r for r in rows if r["benchmark"] == "worklist_today")
+
+    assert tuple(row) == runner.RESULT_KEYS
+    assert row["unit"] == "ms"
+    assert row["n"] == 60
+    assert 0 < row["median"] <= row["p95"] <= row["p99"]
+    assert row["floor"] == "the same page for a user with 10 open items"
+    assert row["ratio"] == round(row["median"] / row["floor_median"], 2)
+    params = row["params"]
+    assert params["open_items"] == SCALES["tiny"].worklist_items
+    assert params["floor_items"] == 10
+    assert params["rows_shown"] == params["items"]  # fewer than 200 a section at this scale
+    assert params["floor_rows_shown"] == {"follow_ups": 4, "alerts": 2, "desk_needs": 4}
+    assert row["queries"] >= params["floor_queries"] > 5
+    assert row["goal"] == "p95 < 50 ms, fixed queries"
+
+
 def test_table_is_printed_with_a_line_per_result(first_run):
     _out_dir, report = first_run
     table = runner.markdown_table(report["rows"])
@@ -51,7 +71,7 @@ def test_data_are_built_once_then_reused_until_the_fingerprint_changes(first_run
     database = out_dir / runner.SQLITE_FILE
     assert report["rebuilt"] == {"sqlite": True}
     with sqlite3.connect(database) as conn:
-        query = f"SELECT fingerprint FROM {FINGERPRINT_TABLE}"  # noqa: S608
+        query = f"SELECT fingerprint FROM {FINGERPRINT_TABLE}"
         stored = conn.execute(query).fetchone()[0]
     assert stored == fingerprint(SCALES["tiny"])
 
@@ -60,7 +80,7 @@ def test_data_are_built_once_then_reused_until_the_fingerprint_changes(first_run
     assert json.loads((out_dir / "results.json").read_text())[0]["n"] == 20
 
     with sqlite3.connect(database) as conn:
-        conn.execute(f"UPDATE {FINGERPRINT_TABLE} SET fingerprint = 'older'")  # noqa: S608
+        conn.execute(f"UPDATE {FINGERPRINT_TABLE} SET fingerprint = 'older'")
     rebuilt = runner.run(scale="tiny", backend="sqlite", n=20, out_dir=out_dir, out=io.StringIO())
     assert rebuilt["rebuilt"] == {"sqlite": True}
 

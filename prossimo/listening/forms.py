@@ -267,8 +267,7 @@ class CallForm(forms.Form):
             self.add_error(
                 "emergency_called",
                 gettext(
-                    "Danger to life: call 112 now, then tick that you called (or had someone "
-                    "call)."
+                    "Danger to life: call 112 now, then tick that you called (or had someone call)."
                 ),
             )
         return cleaned

@@ -433,9 +433,7 @@ def draft_discard(request: HtmxHttpRequest, contact_id: str) -> HttpResponse:
         services.discard_draft(request.user, draft=draft)
         messages.success(request, _("The unfinished call is discarded."))
         return redirect("listening:drafts")
-    return render(
-        request, "listening/calls/draft_discard.html", {"draft": draft, "nav": "call"}
-    )
+    return render(request, "listening/calls/draft_discard.html", {"draft": draft, "nav": "call"})
 
 
 # --- the logged contact -------------------------------------------------------------------

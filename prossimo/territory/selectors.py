@@ -56,12 +56,10 @@ def organisation_ids_with_roles(user: Any, roles: set[str] | frozenset[str]) -> 
 def municipality_ids_served_by(organisation_ids: Iterable[int]) -> tuple[Any, Any]:
     """Two subqueries of municipality ids: served directly, served through an ambito."""
     ids = list(organisation_ids)
-    direct = Organisation.municipalities.through.objects.filter(
-        organisation_id__in=ids
-    ).values("municipality_id")
-    ambiti = Organisation.ambiti.through.objects.filter(organisation_id__in=ids).values(
-        "ambito_id"
+    direct = Organisation.municipalities.through.objects.filter(organisation_id__in=ids).values(
+        "municipality_id"
     )
+    ambiti = Organisation.ambiti.through.objects.filter(organisation_id__in=ids).values("ambito_id")
     via_ambiti = Ambito.municipalities.through.objects.filter(ambito_id__in=ambiti).values(
         "municipality_id"
     )

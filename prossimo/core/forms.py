@@ -7,6 +7,7 @@ from typing import Any
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms.renderers import TemplatesSetting
 from django.utils.text import capfirst
 from django.utils.translation import get_language_info
@@ -52,3 +53,29 @@ class FormRenderer(TemplatesSetting):
     """Every `{{ form.field.as_field_group }}` uses Prossimo's accessible field template."""
 
     field_template_name = "core/forms/field.html"
+
+
+def error_summary_items(
+    form: forms.Form,
+    *,
+    form_anchor: str,
+    label_prefix: str = "",
+    anchors: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """A form's errors as links to its fields, for the error summary at the top of a page.
+
+    `form_anchor` is where errors of the whole form point; `anchors` names other targets for
+    fields whose widget has no single id (e.g. a fieldset of radio buttons).
+    """
+    items: list[dict[str, Any]] = [
+        {"anchor": form_anchor, "label": label_prefix, "message": message}
+        for message in form.non_field_errors()
+    ]
+    for name, errors in form.errors.items():
+        if name == NON_FIELD_ERRORS:
+            continue
+        bound = form[name]
+        label = f"{label_prefix}, {bound.label}" if label_prefix else str(bound.label)
+        anchor = (anchors or {}).get(name) or bound.id_for_label or f"{bound.auto_id}_0"
+        items.extend({"anchor": anchor, "label": label, "message": m} for m in errors)
+    return items

@@ -13,13 +13,14 @@ from collections import defaultdict
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.http import Http404, QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from prossimo.core.forms import error_summary_items
 from prossimo.listening.models import Contact, NeedCategory, RedFlag, Urgency
 from prossimo.listening.services import ContactInput, FollowUpInput, NeedInput
 from prossimo.people import selectors as people_selectors
@@ -394,21 +395,18 @@ class CallForms:
 
     def error_summary(self) -> list[dict[str, Any]]:
         """Every error on the page, as links to the fields (for the summary at the top)."""
-        items: list[dict[str, Any]] = []
 
         def collect(form: forms.Form, label_prefix: str = "") -> None:
-            for message in form.non_field_errors():
-                items.append({"anchor": "call-form", "label": label_prefix, "message": message})
-            for name, errors in form.errors.items():
-                if name == NON_FIELD_ERRORS:
-                    continue
-                bound = form[name]
-                label = f"{label_prefix}, {bound.label}" if label_prefix else str(bound.label)
-                anchor = "who-fieldset" if name == "who" else bound.id_for_label
-                anchor = anchor or f"{bound.auto_id}_0"
-                for message in errors:
-                    items.append({"anchor": anchor, "label": label, "message": message})
+            items.extend(
+                error_summary_items(
+                    form,
+                    form_anchor="call-form",
+                    label_prefix=label_prefix,
+                    anchors={"who": "who-fieldset"},
+                )
+            )
 
+        items: list[dict[str, Any]] = []
         collect(self.form)
         for message in self.needs.non_form_errors():
             items.append({"anchor": "needs-rows", "label": "", "message": message})

@@ -15,6 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from prossimo.core.forms import error_summary_items
 from prossimo.core.phones import format_phone
 from prossimo.core.text import fold
 from prossimo.people.models import LANGUAGE_CHOICES, Consent, Person, Phone
@@ -499,20 +500,13 @@ class PersonForms:
 
     def error_summary(self) -> list[dict[str, Any]]:
         """Every error on the page, as links to the fields (for the summary at the top)."""
-        items: list[dict[str, Any]] = []
 
         def collect(form: forms.Form, label_prefix: str = "") -> None:
-            for message in form.non_field_errors():
-                items.append({"anchor": "person-form", "label": label_prefix, "message": message})
-            for name, errors in form.errors.items():
-                if name == NON_FIELD_ERRORS:
-                    continue
-                bound = form[name]
-                label = f"{label_prefix}, {bound.label}" if label_prefix else str(bound.label)
-                anchor = bound.id_for_label or f"{bound.auto_id}_0"
-                for message in errors:
-                    items.append({"anchor": anchor, "label": label, "message": message})
+            items.extend(
+                error_summary_items(form, form_anchor="person-form", label_prefix=label_prefix)
+            )
 
+        items: list[dict[str, Any]] = []
         collect(self.form)
         for title, formset in (
             (gettext("Phone number %(n)d"), self.phones),

@@ -204,7 +204,7 @@ class AlertQuery(Schema):
     overdue: bool = Field(
         False,
         description="Only the open alerts nobody acknowledged in time "
-        f"({selectors.ALERT_ACK_MINUTES} minutes).",
+        "(PROSSIMO_ALERT_ACK_MINUTES, 15 minutes unless configured).",
     )
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)

@@ -21,8 +21,11 @@ from prossimo.people.models import CASEWORK_ROLES, Person
 from prossimo.territory.models import Membership
 from prossimo.territory.selectors import organisation_ids_with_roles
 
-#: Minutes an alert may stay unacknowledged before every coordinator's screen flags it.
-ALERT_ACK_MINUTES: int = getattr(settings, "PROSSIMO_ALERT_ACK_MINUTES", 15)
+
+def alert_ack_minutes() -> int:
+    """Minutes an alert may stay unacknowledged before every coordinator's screen flags it
+    (setting PROSSIMO_ALERT_ACK_MINUTES, default 15; read each time, so it can change)."""
+    return int(getattr(settings, "PROSSIMO_ALERT_ACK_MINUTES", 15))
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -164,7 +167,7 @@ def access_follow_up(user: Any, follow_up_id: Any) -> FollowUp:
 def alert_is_overdue(alert: Alert, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     return alert.status == Alert.Status.OPEN and alert.created_at <= now - dt.timedelta(
-        minutes=ALERT_ACK_MINUTES
+        minutes=alert_ack_minutes()
     )
 
 
@@ -175,7 +178,7 @@ def overdue_alerts(user: Any, now: dt.datetime | None = None) -> QuerySet[Alert]
         Alert.objects.visible_to(user)
         .filter(
             status=Alert.Status.OPEN,
-            created_at__lte=now - dt.timedelta(minutes=ALERT_ACK_MINUTES),
+            created_at__lte=now - dt.timedelta(minutes=alert_ack_minutes()),
         )
         .select_related("person", "contact")
         .order_by("created_at")

@@ -154,7 +154,7 @@ def today(request: HtmxHttpRequest) -> HttpResponse:
         ),
         "desk_needs": _label_needs(work.desk_needs),
         "overdue_count": len(work.overdue_alert_ids),
-        "ack_minutes": selectors.ALERT_ACK_MINUTES,
+        "ack_minutes": selectors.alert_ack_minutes(),
         "here": reverse("listening:today"),
     }
     _audit_shown(request.user, work.follow_ups, work.alerts, work.desk_needs, via="worklist")
@@ -303,7 +303,7 @@ def _board_context(request: HtmxHttpRequest, *, notice: str = "") -> dict[str, A
         "unresolved": _label_alerts(board.unresolved, board.overdue_ids),
         "resolved": _label_alerts(board.resolved, set()),
         "overdue_count": len(board.overdue_ids),
-        "ack_minutes": selectors.ALERT_ACK_MINUTES,
+        "ack_minutes": selectors.alert_ack_minutes(),
         "digest": hashlib.sha256(repr(state).encode()).hexdigest()[:16],
         "notice": notice,
         "here": reverse("listening:alerts"),

@@ -171,3 +171,11 @@ def test_the_persons_timeline_has_contacts_needs_alerts_and_follow_ups_newest_fi
     kinds = [e.kind for e in person_timeline(volunteer, person_a)]
     assert kinds[0] == "follow_up"
     assert set(kinds) == {"contact", "need", "alert", "follow_up"}
+
+
+def test_the_overdue_delay_follows_the_setting(
+    settings, coordinator, volunteer, person_a, loneliness
+):
+    call(volunteer, person_a, loneliness, red_flags=[RedFlag.VIOLENCE])
+    settings.PROSSIMO_ALERT_ACK_MINUTES = 5
+    assert overdue_alerts(coordinator, timezone.now() + dt.timedelta(minutes=6)).count() == 1

@@ -78,7 +78,9 @@ def ats(territory) -> Organisation:
 def _member(username: str, org: Organisation, role: str):
     from prossimo.territory.tests.factories import MembershipFactory, UserFactory
 
-    user = UserFactory(username=username)
+    # Fixed names: a random Italian surname could be "Rossi", the surname tests look for to
+    # prove a denied page leaks nothing (the page header shows the user's own name).
+    user = UserFactory(username=username, first_name="Utente", last_name=username.title())
     MembershipFactory(user=user, organisation=org, role=role)
     return user
 

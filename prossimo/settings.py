@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "prossimo.people",
     "prossimo.listening",
     "prossimo.telephony",
+    "prossimo.questionnaires",
+    "prossimo.programmes",
     "prossimo.api",
     "prossimo.demo",
 ]

@@ -19,6 +19,8 @@ urlpatterns = [
     path("persone/", include("prossimo.people.urls")),
     path("ascolto/", include("prossimo.listening.urls")),
     path("telefonia/", include("prossimo.telephony.urls")),
+    path("programmi/", include("prossimo.programmes.urls")),
+    path("questionari/", include("prossimo.questionnaires.urls")),
     path("territorio/", include("prossimo.territory.urls")),
     path("api/", api.urls),
     path("gestione/", admin.site.urls),

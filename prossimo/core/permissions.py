@@ -38,14 +38,27 @@ class Perm:
     LISTENING_LOG = "listening.log"
     DESK_WORK = "listening.desk"
     ALERTS_MANAGE = "listening.alerts"
+    # Telefonia Sociale & co (programmes app)
+    PROGRAMMES_REFER = "programmes.refer"  # refer a person to a programme, follow the referral
+    PROGRAMMES_MANAGE = "programmes.manage"  # take in charge, change state, plan calls
+    PROGRAMMES_CALL = "programmes.call"  # "Chiamate di oggi": make the planned calls
+    QUESTIONNAIRES_ADMINISTER = "questionnaires.administer"  # record a screening
 
 
-_CASEWORK = {Perm.PEOPLE_VIEW, Perm.PEOPLE_ADD, Perm.PEOPLE_CHANGE, Perm.LISTENING_LOG}
+_CASEWORK = {
+    Perm.PEOPLE_VIEW,
+    Perm.PEOPLE_ADD,
+    Perm.PEOPLE_CHANGE,
+    Perm.LISTENING_LOG,
+    Perm.QUESTIONNAIRES_ADMINISTER,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.VOLUNTEER: frozenset(_CASEWORK),
-    Role.PROXIMITY_OPERATOR: frozenset(_CASEWORK | {Perm.DESK_WORK}),
-    Role.SOCIAL_WORKER: frozenset(_CASEWORK | {Perm.PEOPLE_DEACTIVATE, Perm.ALERTS_MANAGE}),
+    Role.VOLUNTEER: frozenset(_CASEWORK | {Perm.PROGRAMMES_CALL}),
+    Role.PROXIMITY_OPERATOR: frozenset(_CASEWORK | {Perm.DESK_WORK, Perm.PROGRAMMES_CALL}),
+    Role.SOCIAL_WORKER: frozenset(
+        _CASEWORK | {Perm.PEOPLE_DEACTIVATE, Perm.ALERTS_MANAGE, Perm.PROGRAMMES_REFER}
+    ),
     Role.COORDINATOR: frozenset(
         _CASEWORK
         | {
@@ -54,6 +67,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.STATS_VIEW,
             Perm.DESK_WORK,
             Perm.ALERTS_MANAGE,
+            Perm.PROGRAMMES_REFER,
+            Perm.PROGRAMMES_MANAGE,
+            Perm.PROGRAMMES_CALL,
         }
     ),
     # Aggregates only: no permission that opens a person's record.
@@ -70,6 +86,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.API_TOKENS,
             Perm.DESK_WORK,
             Perm.ALERTS_MANAGE,
+            Perm.PROGRAMMES_REFER,
+            Perm.PROGRAMMES_MANAGE,
+            Perm.PROGRAMMES_CALL,
         }
     ),
 }

@@ -318,7 +318,17 @@ class Alert(PublicIdModel):
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
     )
-    red_flag = models.CharField(_("red flag"), max_length=30, choices=RedFlag.choices)
+    class Kind(models.TextChoices):
+        RED_FLAG = "red_flag", _("Red flag")
+        FAILED_ATTEMPTS = "failed_attempts", _("Repeatedly not reached")
+        SCREENING_THRESHOLD = "screening_threshold", _("Screening score over the threshold")
+        SCREENING_WORSENED = "screening_worsened", _("Screening score worsened")
+
+    kind = models.CharField(
+        _("kind"), max_length=30, choices=Kind.choices, default=Kind.RED_FLAG
+    )
+    red_flag = models.CharField(_("red flag"), max_length=30, choices=RedFlag.choices, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
     social_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -360,7 +370,14 @@ class Alert(PublicIdModel):
         indexes = [models.Index(fields=["organisation", "status", "created_at"])]
 
     def __str__(self) -> str:
-        return str(self.get_red_flag_display())
+        return str(self.title)
+
+    @property
+    def title(self) -> str:
+        """What the alert is about: the red flag, or the kind of escalation."""
+        if self.kind == Alert.Kind.RED_FLAG and self.red_flag:
+            return str(self.get_red_flag_display())
+        return str(self.get_kind_display())
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"person": str(self.person_id)} if self.person_id else {}

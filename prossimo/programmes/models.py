@@ -1,4 +1,4 @@
-"""Programmes (Telefonia Sociale, Servizi di Prossimità): referrals in, taking in charge, call plans.
+"""Programmes (Telefonia Sociale, Servizi di Prossimità): referrals, taking in charge, calls.
 
 A social worker *refers* a frail person to a programme (segnalazione); the programme's
 coordinator makes the first contact (aggancio) and *takes the person in charge* (presa in
@@ -317,6 +317,9 @@ class EnrolmentTransition(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("state change")
         verbose_name_plural = _("state changes")
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '—'} → {self.to_state}"
 
 
 class CallPlan(TimeStamped):

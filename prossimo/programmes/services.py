@@ -146,8 +146,7 @@ def refer_person(
         raise ValidationError({"programme": [_("This programme is not taking referrals.")]})
     if person is not None:
         person = access_person(actor, person.pk)
-    else:
-        assert new_person is not None
+    elif new_person is not None:
         person = register_person(
             actor, data=new_person, confirm_not_duplicate=confirm_not_duplicate
         )

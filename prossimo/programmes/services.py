@@ -146,9 +146,11 @@ def refer_person(
         raise ValidationError({"programme": [_("This programme is not taking referrals.")]})
     if person is not None:
         person = access_person(actor, person.pk)
-    elif new_person is not None:
+    else:
         person = register_person(
-            actor, data=new_person, confirm_not_duplicate=confirm_not_duplicate
+            actor,
+            data=new_person,  # type: ignore[arg-type]  # checked above: exactly one is given
+            confirm_not_duplicate=confirm_not_duplicate,
         )
     if Enrolment.objects.open().filter(person=person, programme=programme).exists():
         raise ValidationError(

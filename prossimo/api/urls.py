@@ -18,6 +18,7 @@ from prossimo.api.auth import TokenAuth, require
 from prossimo.api.errors import error_body, install_error_handlers
 from prossimo.api.listening import router as listening_router
 from prossimo.api.people import router as people_router
+from prossimo.api.programmes import router as programmes_router
 
 DESCRIPTION = """\
 Prossimo's REST API for integrations.
@@ -82,3 +83,4 @@ install_error_handlers(api)
 api.add_router("/people", people_router)
 api.add_router("/telephony", "prossimo.api.telephony.router")
 api.add_router("", listening_router)
+api.add_router("", programmes_router)

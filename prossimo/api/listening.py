@@ -275,7 +275,13 @@ class NeedPage(Schema):
 
 class AlertOut(Schema):
     id: uuid.UUID
-    red_flag: str
+    kind: str = Field(
+        description="red_flag, or an escalation of a programme: failed_attempts, "
+        "screening_threshold, screening_worsened."
+    )
+    title: str = Field(description="The red flag's label, or the kind's label.")
+    detail: str
+    red_flag: str = Field(description="Empty for escalations that are not a red flag.")
     red_flag_label: str
     status: str
     overdue: bool = Field(description="Open and not acknowledged in time.")
@@ -407,7 +413,10 @@ def _alert(alert: Alert, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": alert.pk,
         "red_flag": alert.red_flag,
-        "red_flag_label": str(alert.get_red_flag_display()),
+        "kind": alert.kind,
+        "title": alert.title,
+        "detail": alert.detail,
+        "red_flag_label": str(alert.get_red_flag_display()) if alert.red_flag else "",
         "status": alert.status,
         "overdue": selectors.alert_is_overdue(alert, now),
         "organisation": alert.organisation.name,

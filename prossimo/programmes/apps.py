@@ -6,3 +6,22 @@ class ProgrammesConfig(AppConfig):
     name = "prossimo.programmes"
     label = "programmes"
     verbose_name = _("Programmes")
+
+    def ready(self) -> None:
+        from prossimo.people import timeline
+        from prossimo.programmes import escalation
+        from prossimo.programmes.views_enrolments import (
+            person_enrolments_section,
+            person_refer_action,
+        )
+
+        # The person's page lists their referrals and enrolments, and offers to refer them.
+        timeline.register_section(
+            "programmes", "programmes/enrolments/person_section.html", person_enrolments_section
+        )
+        timeline.register_action(
+            "programmes_refer",
+            "programmes/enrolments/person_refer_action.html",
+            person_refer_action,
+        )
+        escalation.connect()

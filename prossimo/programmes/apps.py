@@ -8,8 +8,10 @@ class ProgrammesConfig(AppConfig):
     verbose_name = _("Programmes")
 
     def ready(self) -> None:
+        from auditlog.registry import auditlog
+
         from prossimo.people import timeline
-        from prossimo.programmes import escalation
+        from prossimo.programmes import escalation, models
         from prossimo.programmes.views_enrolments import (
             person_enrolments_section,
             person_refer_action,
@@ -25,3 +27,14 @@ class ProgrammesConfig(AppConfig):
             person_refer_action,
         )
         escalation.connect()
+        # Every write of these rows is in the audit trail (planned calls generated in bulk by
+        # the daily job are not: the job's run is, as one event).
+        for model in (
+            models.Enrolment,
+            models.EnrolmentTransition,
+            models.CallPlan,
+            models.Absence,
+            models.PlannedCall,
+            models.CallAttempt,
+        ):
+            auditlog.register(model)

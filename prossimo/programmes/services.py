@@ -190,16 +190,11 @@ def refer_person(
 
 def _ensure_manages(actor: Any, enrolment: Enrolment) -> None:
     """The actor coordinates the organisation in charge (or is an administrator)."""
-    codes = permissions_of(actor)
-    if Perm.PROGRAMMES_MANAGE not in codes:
-        raise PermissionDenied
-    if Perm.PEOPLE_ALL_TERRITORIES in codes:
-        return
-    from prossimo.territory.selectors import organisation_ids_with_roles
+    from prossimo.programmes.selectors import may_manage_enrolment
 
-    if enrolment.organisation_id not in organisation_ids_with_roles(
-        actor, {Role.COORDINATOR, Role.ADMINISTRATOR}
-    ):
+    if Perm.PROGRAMMES_MANAGE not in permissions_of(actor):
+        raise PermissionDenied
+    if not may_manage_enrolment(actor, enrolment):
         raise PermissionDenied
 
 
@@ -222,11 +217,18 @@ def record_consent(
     _check_version(enrolment, expected_version)
     if consent not in Enrolment.Consent.values:
         raise ValidationError({"consent": [_("Choose a valid value.")]})
+    previous = enrolment.consent
     enrolment.consent = consent
     enrolment.consent_recorded_at = timezone.now()
-    enrolment.version = F("version") + 1
+    enrolment.version += 1
     enrolment.save(update_fields=["consent", "consent_recorded_at", "version", "updated_at"])
-    enrolment.refresh_from_db(fields=["version"])
+    audit_event(
+        actor,
+        "programmes.enrolment.consent_recorded",
+        obj=enrolment,
+        person_id=enrolment.person_id,
+        changes={"consent": [previous, consent]},
+    )
     return enrolment
 
 
@@ -291,7 +293,7 @@ def change_state(
     enrolment.closed_reason = reason if to_state == Enrolment.State.CLOSED else ""
     if to_state == Enrolment.State.ACTIVE and enrolment.coordinator_id is None:
         enrolment.coordinator = actor
-    enrolment.version = F("version") + 1
+    enrolment.version += 1
     enrolment.save(
         update_fields=[
             "state",
@@ -303,7 +305,6 @@ def change_state(
             "updated_at",
         ]
     )
-    enrolment.refresh_from_db(fields=["version"])
     _record_transition(
         actor,
         enrolment,
@@ -359,7 +360,7 @@ def resume_suspended(*, today: dt.date | None = None) -> int:
             enrolment.state = Enrolment.State.ACTIVE
             enrolment.state_changed_at = now
             enrolment.suspended_until = None
-            enrolment.version = F("version") + 1
+            enrolment.version += 1
             enrolment.save(
                 update_fields=[
                     "state",
@@ -369,7 +370,6 @@ def resume_suspended(*, today: dt.date | None = None) -> int:
                     "updated_at",
                 ]
             )
-            enrolment.refresh_from_db(fields=["version"])
             EnrolmentTransition.objects.create(
                 enrolment=enrolment,
                 from_state=Enrolment.State.SUSPENDED,

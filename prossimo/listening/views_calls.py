@@ -4,14 +4,22 @@ The call form posts once to `services.log_contact`. What is typed is kept in a d
 (autosaved by HTMX, and saved by every button that is not "Log the call"), so a closed browser
 loses nothing. The caller's number never appears in a URL: `?numero=` (what a softphone opens)
 is moved into a new draft at once and the browser is sent to the draft's opaque address.
+
+A later app may open the form for one of its own work items (a planned call of the social
+telephone service: `?chiamata=<id>`) through `register_call_origin`: the item's id rides in a
+hidden field of the draft, the page shows the app's context panel, and logging goes through
+the app's own service (which logs the contact and records what the item needs, at once).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,6 +55,69 @@ CALL_TEMPLATE = "listening/calls/call_form.html"
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+# --- calls started from another app's work item -------------------------------------------
+
+
+@dataclass
+class CallOrigin:
+    """A call form opened from another app's work item (e.g. a planned call): who is called,
+    what the page shows about the item, and how the call is logged with it."""
+
+    param: str  # the form field naming the item (and `?<param>=` of the link that starts it)
+    value: str  # the item's opaque id
+    person: Person  # who is called
+    caller_number: str  # the number called (E.164): kept in the draft, never in a URL
+    panel_template: str
+    panel: dict[str, Any]
+    record: models.Model  # recorded as read each time the panel is shown
+    log: Callable[..., Contact]  # called as `services.log_contact` is; one transaction
+    done_url: str  # where to go once the call is logged
+
+
+#: `(user, value, for_write) -> CallOrigin`; Http404 outside the user's scope, PermissionDenied
+#: when `for_write` (starting a call) and the user may not make it.
+CallOriginResolver = Callable[[Any, str, bool], CallOrigin]
+_ORIGINS: dict[str, CallOriginResolver] = {}
+
+
+def register_call_origin(param: str, resolve: CallOriginResolver) -> None:
+    """Let an app start the call form for its work items (called in its `AppConfig.ready`)."""
+    _ORIGINS[param] = resolve
+
+
+def _origin_in(user: Any, data: QueryDict | None) -> CallOrigin | None:
+    """The work item a posted form or a draft names, if the user may still see it (else the
+    call is an ordinary one)."""
+    if data is None:
+        return None
+    for param, resolve in _ORIGINS.items():
+        value = str(data.get(param, "") or "")
+        if value:
+            try:
+                return resolve(user, value, False)
+            except Http404:
+                return None
+    return None
+
+
+def _origin_draft(request: HtmxHttpRequest, origin: CallOrigin) -> Contact:
+    """The user's unfinished form for this work item, or a new one with the person chosen."""
+    lookup = {f"draft_data__{origin.param}__0": origin.value}
+    existing = selectors.drafts_of(request.user).filter(**lookup).first()
+    if existing is not None:
+        return existing
+    return services.save_draft(
+        request.user,
+        form_data={
+            origin.param: [origin.value],
+            "who": [str(origin.person.pk)],
+            "channel": [Contact.Channel.OUTBOUND_CALL],
+        },
+        person=origin.person,
+        caller_number=origin.caller_number,
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -109,9 +180,17 @@ class CallScreen:
     """What the call page shows around the form: the caller's context and the choices."""
 
     def __init__(
-        self, request: HtmxHttpRequest, draft: Contact | None, who: str, extra: list[Person]
+        self,
+        request: HtmxHttpRequest,
+        draft: Contact | None,
+        who: str,
+        extra: list[Person],
+        origin: CallOrigin | None = None,
     ) -> None:
         user = request.user
+        self.origin = origin
+        if origin is not None and origin.person not in extra:
+            extra = [origin.person, *extra]
         number = draft.caller_number if draft is not None else ""
         self.context = selectors.caller_context(user, number)
         others = [p for p in extra if p not in self.context.people]
@@ -177,8 +256,11 @@ def _render_call(
         else reverse("listening:call_new")
     )
     form = forms.form
+    if screen.origin is not None:
+        audit_detail_access(request.user, screen.origin.record, via="call_form")
     context = {
         "nav": "call",
+        "origin": screen.origin,
         "draft": draft,
         "version": version if version is not None else "",
         "saved_at": draft.updated_at if draft is not None else None,
@@ -243,7 +325,7 @@ def _show_call(
         data = draft_query(draft.draft_data)
     extra = [person] if person is not None else []
     who = data.get("who", "") if data is not None else ""
-    screen = CallScreen(request, draft, who, extra)
+    screen = CallScreen(request, draft, who, extra, _origin_in(request.user, data))
     forms = _forms(screen, request, data)
     forms.quiet()
     return _render_call(
@@ -261,12 +343,14 @@ def _log(request: HtmxHttpRequest, draft: Contact | None) -> HttpResponse:
     """Log the call in one request; on any problem, show it all again with the errors."""
     data = request.POST
     version = _version(data)
-    screen = CallScreen(request, draft, data.get("who", ""), [])
+    origin = _origin_in(request.user, data)
+    screen = CallScreen(request, draft, data.get("who", ""), [], origin)
     forms = _forms(screen, request, data)
     stale = False
+    log = origin.log if origin is not None else services.log_contact
     if forms.is_valid():
         try:
-            contact = services.log_contact(
+            contact = log(
                 request.user,
                 data=forms.form.contact_input(number=screen.number),
                 needs=forms.need_inputs(),
@@ -281,6 +365,8 @@ def _log(request: HtmxHttpRequest, draft: Contact | None) -> HttpResponse:
             forms.add_service_errors(exc)
         else:
             messages.success(request, _("The call is logged."))
+            if origin is not None:
+                return HttpResponseRedirect(origin.done_url)
             return redirect("listening:contact_detail", contact.pk)
     if not stale:
         # Nothing typed is lost, even without JavaScript (which autosaves anyway).
@@ -326,12 +412,18 @@ def _call_post(request: HtmxHttpRequest, draft: Contact | None) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def call_new(request: HtmxHttpRequest) -> HttpResponse:
     """A new call. `?numero=` (opened by the phone) goes into a new draft at once: the number
-    must not stay in the address bar or the history."""
+    must not stay in the address bar or the history. A registered work item (`?chiamata=`)
+    opens the user's draft for it, or a new one with the person chosen."""
     if request.method == "POST":
         draft = _posted_draft(request)
         if draft is not None and draft.status != Contact.Status.DRAFT:
             return redirect("listening:contact_detail", draft.pk)
         return _call_post(request, draft)
+    for param, resolve in _ORIGINS.items():
+        value = request.GET.get(param, "").strip()
+        if value:
+            origin = resolve(request.user, value, True)
+            return redirect("listening:call_draft", _origin_draft(request, origin).pk)
     raw = request.GET.get("numero", "").strip()
     if raw:
         try:

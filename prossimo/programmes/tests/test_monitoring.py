@@ -481,7 +481,7 @@ def test_page_view_and_export_are_audited_on_the_programme(client, world, coordi
     client.get(URL, QUERY)
     client.get(URL + "export.csv", QUERY)
     events = list(
-        LogEntry.objects.filter(object_pk=str(world.programme.pk))
+        LogEntry.objects.get_for_object(world.programme)
         .order_by("pk")
         .values_list("additional_data", "actor")
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from prossimo.programmes.calls import MAX_INTERVAL_DAYS, PRIORITY_CHOICES
 from prossimo.programmes.models import (
@@ -140,7 +141,7 @@ class AbsenceForm(forms.Form):
         label=_("Who is away"), error_messages={"required": _("Choose who is away.")}
     )
     starts_on = forms.DateField(
-        label=_("From"),
+        label=pgettext_lazy("start of a period", "From"),
         widget=_date_input(),
         error_messages={"required": _("Give the first day of the absence.")},
     )

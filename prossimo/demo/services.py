@@ -1,9 +1,15 @@
-"""Synthetic demo data: a territory, six fictional organisations, one user per role, 300 people.
+"""Synthetic demo data: a territory, six fictional organisations, a user per role, 300 people,
+and weeks of the programmes' work with them.
 
 Everything is invented: organisations' names end in “(demo)”, people come from Faker (it_IT)
 with a fixed seed, so every run builds the same data. Building is idempotent: what exists
 already (recognised by name, username or a fixed UUID) is left as it is, so `prossimo demo`
 can run at every start and never doubles anything, nor undoes what a user changed.
+
+On top of the registry, `history` replays the programmes through their real services:
+referrals to Telefonia Sociale and Servizi di Prossimità, taking in charge, call plans, the
+calls of the last weeks and of today, screenings and the alerts they raise (see its
+docstring). Its dates are relative to the day of the first build.
 
 Nothing here is a real person's data; the codici fiscali and phone numbers are computed to be
 well-formed, and may by chance match real ones: never dial or send to the demo numbers.
@@ -18,14 +24,31 @@ from typing import Any, Literal
 
 import phonenumbers
 from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
 from codicefiscale import codicefiscale
+from django.contrib.auth.hashers import make_password
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from faker import Faker
 
 from prossimo.core.models import User
 from prossimo.core.permissions import Role
 from prossimo.core.text import fold
+from prossimo.demo import history, screenings
+from prossimo.listening.models import Alert
 from prossimo.people.models import Consent, Person, Phone, ReferencePerson
+from prossimo.programmes.models import (
+    Absence,
+    CallAttempt,
+    CallPlan,
+    Enrolment,
+    EnrolmentTransition,
+    PlannedCall,
+    Programme,
+)
+from prossimo.questionnaires.models import Response
 from prossimo.territory.models import Ambito, Membership, Municipality, Organisation
 from prossimo.territory.services import ensure_territory_loaded
 
@@ -58,9 +81,11 @@ ORG_OTHER = "Emporio solidale Pane Comune (demo)"
 # The health service's catchment: Lecco and the towns around it, served directly.
 LARIO_EST = ("Lecco", "Malgrate", "Valmadrera", "Civate", "Pescate", "Galbiate", "Ballabio")
 
-# (username, role, organisation, first name, last name)
+# (username, role, organisation, first name, last name). The second volunteer is the first
+# one's backup in Telefonia Sociale (and the other way round).
 USERS = (
     ("volontario", Role.VOLUNTEER, ORG_ASSOCIATION, "Lucia", "Bonfanti"),
+    ("volontario2", Role.VOLUNTEER, ORG_ASSOCIATION, "Giorgio", "Panzeri"),
     ("operatore", Role.PROXIMITY_OPERATOR, ORG_COOPERATIVE, "Marco", "Rigamonti"),
     ("assistente", Role.SOCIAL_WORKER, ORG_MUNICIPALITY, "Elena", "Brambilla"),
     ("coordinatore", Role.COORDINATOR, ORG_ASSOCIATION, "Paolo", "Colnaghi"),
@@ -101,12 +126,30 @@ LEGAL_BASIS_OF_REGISTRAR: dict[str, str] = {
 }
 
 
+# Who runs the programmes seeded by the migrations (by code).
+PROGRAMME_ORGANISATIONS = {
+    history.TELEFONIA: ORG_ASSOCIATION,
+    history.PROSSIMITA: ORG_COOPERATIVE,
+}
+# Where each demo user starts: printed beside the logins.
+START_PAGES = {
+    "volontario": "/programmi/chiamate/ (Chiamate di oggi)",
+    "volontario2": "/programmi/chiamate/",
+    "operatore": "/ascolto/oggi/",
+    "assistente": "/programmi/segnalazioni/, /ascolto/allerte/",
+    "coordinatore": "/programmi/prese-in-carico/, /programmi/chiamate/assenze/",
+    "monitoraggio": "/programmi/monitoraggio/",
+    "amministratore": "/gestione/",
+}
+
+
 @dataclass
 class DemoLogin:
     role: str
     username: str
     password: str
     organisation: str
+    start: str = ""
 
 
 @dataclass
@@ -123,21 +166,55 @@ class DemoError(RuntimeError):
     """The database cannot hold the demo (e.g. the territory lacks Lecco or Monza-Brianza)."""
 
 
-def build_demo(*, people: int = PEOPLE) -> DemoReport:
+def person_ids(count: int = PEOPLE) -> list[uuid.UUID]:
+    """The ids of the demo people, in the order of the seeded sequence."""
+    return [uuid.uuid5(_NAMESPACE, f"person-{n}") for n in range(count)]
+
+
+def build_demo(*, people: int = PEOPLE, programmes: bool = True) -> DemoReport:
     """Create whatever part of the demo data is missing; return what was created and the logins.
 
     Rule: idempotent. Ambiti, organisations and users are found by name; people by a UUID
-    derived from their position in the seeded sequence. No audit entries are written.
+    derived from their position in the seeded sequence; the programmes' history is replayed
+    once (`history`), and a later run only plans the day's calls. No audit entries are
+    written. `programmes=False` builds the registry alone.
     """
     ensure_territory_loaded()
     report = DemoReport()
-    with disable_auditlog(), transaction.atomic():
-        ambiti = _ambiti(report)
-        organisations = _organisations(report, ambiti)
-        users = _users(report, organisations)
-        _people(report, users, organisations, count=people)
+    high_water = _audit_high_water()
+    alerts_before = set(Alert.objects.values_list("pk", flat=True))
+    users: dict[str, User] = {}
+    try:
+        with disable_auditlog():
+            with transaction.atomic():
+                ambiti = _ambiti(report)
+                organisations = _organisations(report, ambiti)
+                users = _users(report, organisations)
+                _people(report, users, organisations, count=people)
+                if programmes:
+                    history.ensure_programmes_run(organisations, PROGRAMME_ORGANISATIONS)
+                    replayed = history.replay_history(users, person_ids(people))
+            if programmes:
+                # Screenings commit one by one (their escalation rules run after commit).
+                screened = screenings.record_screenings(users, organisations[ORG_ASSOCIATION])
+                with transaction.atomic():
+                    screenings.settle_alerts(
+                        users,
+                        Alert.objects.exclude(pk__in=alerts_before),
+                        today=timezone.localdate(),
+                    )
+                report.created["enrolments"] = replayed.enrolments
+                report.created["planned calls"] = replayed.calls
+                report.created["call attempts"] = replayed.attempts
+                report.created["screenings"] = screened.screenings
+                report.created["alerts"] = replayed.alerts + screened.alerts
+    finally:
+        with transaction.atomic():
+            _forget_audit(high_water, users)
     report.logins = [
-        DemoLogin(str(Role(role).label), username, DEMO_PASSWORD, org)
+        DemoLogin(
+            str(Role(role).label), username, DEMO_PASSWORD, org, START_PAGES.get(username, "")
+        )
         for username, role, org, _first, _last in USERS
     ]
     return report
@@ -247,6 +324,8 @@ def _organisations(report: DemoReport, ambiti: dict[str, Ambito]) -> dict[str, O
 def _users(report: DemoReport, organisations: dict[str, Organisation]) -> dict[str, User]:
     users = {}
     created = memberships = 0
+    # One hash for every demo account (they share a published password): hashing costs ~0.4 s.
+    password_hash = ""
     for username, role, org_name, first_name, last_name in USERS:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -260,7 +339,8 @@ def _users(report: DemoReport, organisations: dict[str, Organisation]) -> dict[s
             if role == Role.ADMINISTRATOR:
                 # The demo administrator also reaches Django's admin (/gestione/).
                 user.is_staff = user.is_superuser = True
-            user.set_password(DEMO_PASSWORD)
+            password_hash = password_hash or make_password(DEMO_PASSWORD)
+            user.password = password_hash
             user.save()
             created += 1
         _membership, is_new = Membership.objects.get_or_create(
@@ -290,7 +370,7 @@ def _people(
     *,
     count: int,
 ) -> None:
-    ids = [uuid.uuid5(_NAMESPACE, f"person-{n}") for n in range(count)]
+    ids = person_ids(count)
     existing = set(Person.objects.filter(pk__in=ids).values_list("pk", flat=True))
     if len(existing) == count:
         report.created["people"] = 0
@@ -528,3 +608,31 @@ class _PeopleGenerator:
                 )
             )
         return consents
+
+
+def _forget_audit(high_water: int, users: dict[str, User]) -> int:
+    """Delete the audit entries the services wrote while the demo replayed its history (the
+    demo writes none, as for the people it creates): those written since `high_water`, about
+    the programmes' and screenings' rows, by a demo user or by the system."""
+    content_types = ContentType.objects.get_for_models(
+        Programme,
+        Enrolment,
+        EnrolmentTransition,
+        CallPlan,
+        Absence,
+        PlannedCall,
+        CallAttempt,
+        Alert,
+        Response,
+        Person,
+    ).values()
+    deleted, _by_model = (
+        LogEntry.objects.filter(pk__gt=high_water, content_type__in=list(content_types))
+        .filter(Q(actor__in=list(users.values())) | Q(actor__isnull=True))
+        .delete()
+    )
+    return deleted
+
+
+def _audit_high_water() -> int:
+    return LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

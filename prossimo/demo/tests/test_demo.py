@@ -1,4 +1,4 @@
-"""`prossimo demo`: synthetic, valid, idempotent demo data."""
+"""`prossimo demo`: synthetic, valid, idempotent demo data, and the programmes' history."""
 
 from __future__ import annotations
 
@@ -7,29 +7,65 @@ import io
 
 import phonenumbers
 import pytest
+import time_machine
 from auditlog.models import LogEntry
 from codicefiscale import codicefiscale
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from prossimo.core.models import User
 from prossimo.core.permissions import Role, roles_of
 from prossimo.core.text import fold
+from prossimo.demo import history
 from prossimo.demo import services as demo
+from prossimo.listening.models import Alert
 from prossimo.people.models import Consent, Person, Phone, ReferencePerson
+from prossimo.programmes import monitoring
+from prossimo.programmes.calls import CALLING_ROLES
+from prossimo.programmes.models import (
+    Absence,
+    CallAttempt,
+    CallPlan,
+    Enrolment,
+    EnrolmentTransition,
+    PlannedCall,
+    Programme,
+)
+from prossimo.programmes.worklist import calls_for_today
+from prossimo.questionnaires.models import Response
 from prossimo.territory.models import Ambito, Membership, Municipality, Organisation
 
 pytestmark = pytest.mark.django_db
 
 USERNAMES = {
     "volontario": Role.VOLUNTEER,
+    "volontario2": Role.VOLUNTEER,
     "operatore": Role.PROXIMITY_OPERATOR,
     "assistente": Role.SOCIAL_WORKER,
     "coordinatore": Role.COORDINATOR,
     "monitoraggio": Role.MONITORING_OFFICER,
     "amministratore": Role.ADMINISTRATOR,
 }
-MODELS = (Ambito, Organisation, User, Membership, Person, Phone, ReferencePerson, Consent)
+MODELS = (
+    Ambito,
+    Organisation,
+    User,
+    Membership,
+    Person,
+    Phone,
+    ReferencePerson,
+    Consent,
+    Enrolment,
+    EnrolmentTransition,
+    CallPlan,
+    PlannedCall,
+    CallAttempt,
+    Absence,
+    Response,
+    Alert,
+)
 
 
 def run_demo() -> str:
@@ -44,13 +80,25 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture
 def small_demo(territory):
-    """The demo with a few people: enough for organisations, users and visibility."""
-    return demo.build_demo(people=40)
+    """The registry with a few people: enough for organisations, users and visibility."""
+    return demo.build_demo(people=40, programmes=False)
 
 
 @pytest.fixture
-def full_demo(territory) -> str:
+def full_demo(territory, monkeypatch) -> str:
+    """`prossimo demo` as `make run` runs it. There each screening commits and its escalation
+    rules run right after; the test's transaction never commits, so on-commit callbacks run
+    at once instead."""
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
     return run_demo()
+
+
+def user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def telefonia() -> Programme:
+    return Programme.objects.get(code=history.TELEFONIA)
 
 
 def test_demo_creates_six_organisations_of_every_kind(small_demo):
@@ -62,7 +110,7 @@ def test_demo_creates_six_organisations_of_every_kind(small_demo):
     )
 
 
-def test_demo_creates_one_user_per_role_who_logs_in_with_the_demo_password(small_demo):
+def test_demo_creates_a_user_per_role_who_logs_in_with_the_demo_password(small_demo):
     for username, role in USERNAMES.items():
         user = User.objects.get(username=username)
         assert roles_of(user) == {role}
@@ -106,7 +154,7 @@ def test_each_demo_user_sees_the_people_of_their_territory(small_demo):
         user = User.objects.get(username=username)
         return set(Person.objects.visible_to(user).values_list("municipality__name", flat=True))
 
-    assert len(Person.objects.visible_to(User.objects.get(username="volontario"))) == 40
+    assert len(Person.objects.visible_to(user("volontario"))) == 40
     assert visible("assistente") == {"Lecco"}
     assert "Monza" not in visible("operatore")
     assert visible("monitoraggio") == set()
@@ -167,6 +215,7 @@ def test_demo_command_prints_the_logins(full_demo):
 def test_running_the_demo_twice_creates_nothing_twice(full_demo):
     before = counts()
     changed_before = max(Person.objects.values_list("updated_at", flat=True))
+    enrolments_before = sorted(Enrolment.objects.values_list("pk", "state", "version"))
 
     output = run_demo()
 
@@ -174,8 +223,25 @@ def test_running_the_demo_twice_creates_nothing_twice(full_demo):
     assert before["Organisation"] == 6
     assert before["Ambito"] == 3
     assert before["Person"] == 300
+    assert before["Enrolment"] == 62
+    assert before["Response"] > 100
     assert "nothing to do" in output
     assert max(Person.objects.values_list("updated_at", flat=True)) == changed_before
+    assert sorted(Enrolment.objects.values_list("pk", "state", "version")) == enrolments_before
+
+
+def test_on_a_later_day_the_demo_only_plans_that_days_calls(full_demo):
+    before = counts()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+        output = run_demo()
+
+    after = counts()
+    assert after.pop("PlannedCall") > before.pop("PlannedCall")
+    assert after == before
+    assert PlannedCall.objects.filter(due_on=tomorrow).exists()
+    assert "planned calls" in output
 
 
 def test_a_rerun_completes_missing_people_and_keeps_changes_made_since(small_demo):
@@ -183,18 +249,18 @@ def test_a_rerun_completes_missing_people_and_keeps_changes_made_since(small_dem
     lecco_ambito.municipalities.remove(Municipality.objects.get(name="Merate"))
     Person.objects.filter(pk__in=Person.objects.values("pk")[:5]).delete()
 
-    demo.build_demo(people=40)
+    demo.build_demo(people=40, programmes=False)
 
     assert Person.objects.count() == 40
     assert not lecco_ambito.municipalities.filter(name="Merate").exists()
 
 
 def test_demo_people_are_the_same_on_every_build(territory):
-    demo.build_demo(people=10)
+    demo.build_demo(people=10, programmes=False)
     first = sorted(Person.objects.values_list("pk", "fiscal_code", "address"))
     Person.objects.all().delete()
 
-    demo.build_demo(people=10)
+    demo.build_demo(people=10, programmes=False)
 
     assert sorted(Person.objects.values_list("pk", "fiscal_code", "address")) == first
 
@@ -202,8 +268,9 @@ def test_demo_people_are_the_same_on_every_build(territory):
 def test_demo_writes_no_audit_entries(territory):
     before = LogEntry.objects.count()
 
-    demo.build_demo(people=20)
+    demo.build_demo(people=80)
 
+    assert Enrolment.objects.exists() and CallAttempt.objects.exists()
     assert LogEntry.objects.count() == before
 
 
@@ -224,3 +291,135 @@ def test_demo_runs_in_production_when_forced(territory, monkeypatch):
         call_command("demo", "--force", stdout=io.StringIO())
 
     assert Organisation.objects.count() == 6
+
+
+# --- the programmes' history ----------------------------------------------------------------
+
+
+def test_the_social_worker_referred_about_sixty_people_now_in_every_state(full_demo):
+    association = Organisation.objects.get(name=demo.ORG_ASSOCIATION)
+    cooperative = Organisation.objects.get(name=demo.ORG_COOPERATIVE)
+    prossimita = Programme.objects.get(code=history.PROSSIMITA)
+    enrolments = Enrolment.objects.filter(programme=telefonia())
+    today = timezone.localdate()
+
+    # Who runs what, and the memberships the services asked for.
+    assert set(telefonia().organisations.all()) == {association}
+    assert set(prossimita.organisations.all()) == {cooperative}
+    for username in ("volontario", "volontario2"):
+        assert Membership.objects.filter(
+            user__username=username, organisation=association, role__in=CALLING_ROLES
+        ).exists()
+    assert Membership.objects.filter(
+        user__username="coordinatore", organisation=association, role=Role.COORDINATOR
+    ).exists()
+    # The referrals, and where they are now.
+    assert {s: enrolments.filter(state=s).count() for s in Enrolment.State.values} == {
+        "referred": 4,
+        "contact_attempted": 4,
+        "active": 41,
+        "suspended": 3,
+        "closed": 4,
+    }
+    assert set(enrolments.values_list("organisation", flat=True)) == {association.pk}
+    assert Enrolment.objects.filter(programme=prossimita, organisation=cooperative).count() == 6
+    assert set(Enrolment.objects.values_list("referred_by__username", flat=True)) == {"assistente"}
+    assert not Enrolment.objects.filter(reason="").exists()
+    assert Enrolment.objects.exclude(fragility_notes="").count() > 30
+    assert not Enrolment.objects.filter(preferred_contact_times="").exists()
+    resume = enrolments.filter(state="suspended").values_list("suspended_until", flat=True)
+    assert all(day > today for day in resume)
+    reasons = set(enrolments.filter(state="closed").values_list("closed_reason", flat=True))
+    assert len(reasons) == 4 and "" not in reasons
+    # In the past, each move made by the coordinator, every person in charge with consent.
+    assert enrolments.earliest("referred_at").referred_at.date() < today - dt.timedelta(days=45)
+    assert not EnrolmentTransition.objects.filter(at__gt=timezone.now()).exists()
+    moves = EnrolmentTransition.objects.exclude(from_state="")
+    assert set(moves.values_list("by__username", flat=True)) == {"coordinatore"}
+    assert not enrolments.filter(state="active").exclude(consent="given").exists()
+
+
+def test_the_volunteers_have_plans_calls_today_and_weeks_of_calls_behind(full_demo):
+    volunteer, today, now = user("volontario"), timezone.localdate(), timezone.now()
+    plans = CallPlan.objects.filter(enrolment__state__in=["active", "suspended"])
+    past = PlannedCall.objects.filter(due_on__lt=today)
+
+    # Plans: mostly the first volunteer, always a backup, varied rhythms and windows.
+    assert plans.count() == 44
+    assert plans.filter(volunteer=volunteer).count() > plans.count() / 2
+    assert not plans.filter(backup=None).exists()
+    assert set(plans.values_list("rhythm", flat=True)) == {"weekly", "every_n_days"}
+    assert plans.filter(window_start__lt=dt.time(12)).exists()
+    assert plans.filter(window_start__gte=dt.time(13)).exists()
+    # "Chiamate di oggi".
+    assert 10 <= len(calls_for_today(volunteer)) <= 25
+    assert calls_for_today(user("volontario2"))
+    # The past weeks: calls done, a few not reached, covered by the backup during an absence.
+    assert past.filter(status="done").count() > 150
+    assert past.filter(status="not_reached").exists()
+    assert past.filter(by_backup=True).exists()
+    assert {"answered", "no_answer", "busy"} <= set(
+        CallAttempt.objects.values_list("outcome", flat=True)
+    )
+    assert CallAttempt.objects.filter(outcome="answered").exclude(notes="").count() > 100
+    assert not CallAttempt.objects.filter(at__gt=now).exists()
+    assert Absence.objects.filter(user=volunteer, starts_on__gt=today).exists()
+    # One person stopped answering: the social worker who referred them is alerted.
+    social_worker = user("assistente")
+    alert = Alert.objects.visible_to(social_worker).get(kind=Alert.Kind.FAILED_ATTEMPTS)
+    enrolment = Enrolment.objects.get(person=alert.person, programme=telefonia())
+    assert alert.status == Alert.Status.ACKNOWLEDGED  # in hand, not resolved yet
+    assert alert.social_worker == social_worker
+    assert all(a.outcome in CallAttempt.FAILED for a in enrolment.attempts.order_by("-at")[:3])
+
+
+def test_people_in_charge_were_screened_twice_and_the_ats_sees_the_changes(full_demo):
+    today = timezone.localdate()
+    people = {
+        code: Response.objects.filter(questionnaire__code=code).values("person").distinct()
+        for code in ("ucla-3", "prisma-7", "tfi")
+    }
+
+    assert Response.objects.values("person").distinct().count() == 30
+    assert Response.objects.filter(questionnaire__code="ucla-3").count() == 60
+    assert people["ucla-3"].count() == people["prisma-7"].count() == 30
+    assert people["tfi"].count() >= 5
+    assert Response.objects.earliest("taken_at").taken_at.date() < today - dt.timedelta(days=28)
+    assert not Response.objects.filter(taken_at__gt=timezone.now()).exists()
+    # A recent screening crossed the threshold: its alert is in hand; the older ones were
+    # resolved; none waits to be acknowledged (no "overdue" banner when the demo starts).
+    social_worker = user("assistente")
+    in_hand = Alert.objects.visible_to(social_worker).unresolved()
+    assert in_hand.filter(kind=Alert.Kind.SCREENING_THRESHOLD).exists()
+    assert Alert.objects.filter(status=Alert.Status.RESOLVED).exclude(resolution="").count() > 10
+    assert not Alert.objects.filter(status=Alert.Status.OPEN).exists()
+    assert not Alert.objects.filter(acknowledged_at__gt=timezone.now()).exists()
+    # The ATS's monitoring officer: aggregates over the whole programme.
+    report = monitoring.programme_report(
+        user("monitoraggio"),
+        telefonia(),
+        period_start=today - dt.timedelta(days=29),
+        period_end=today,
+        today=today,
+    )
+    ucla = next(row for row in report.screenings if row.code == "ucla-3")
+    assert report.in_charge == 44
+    assert report.by_municipality
+    assert report.calls.planned > 200 and report.calls.done > 150
+    assert report.alerts.raised > 0
+    assert ucla.people == 30 and ucla.improved and ucla.worsened
+
+
+def test_the_demo_is_about_synthetic_people_only_and_leaves_the_clock_real(full_demo):
+    """Only the seeded generator's people (their fixed ids), demo organisations and accounts:
+    no real person's data reaches the demo. The replay's clock is put back."""
+    synthetic = set(demo.person_ids(demo.PEOPLE))
+
+    assert set(Person.objects.values_list("pk", flat=True)) == synthetic
+    for model in (Enrolment, PlannedCall, Response, Alert):
+        assert set(model.objects.values_list("person_id", flat=True)) <= synthetic
+    involved = Organisation.objects.filter(enrolments__isnull=False).distinct()
+    assert all(name.endswith("(demo)") for name in involved.values_list("name", flat=True))
+    assert all(e.endswith("@example.org") for e in User.objects.values_list("email", flat=True))
+    real_now = dt.datetime.now(tz=dt.UTC)
+    assert abs(timezone.now() - real_now) < dt.timedelta(minutes=1)

@@ -14,8 +14,11 @@ from prossimo.demo.services import DemoError, build_demo
 class Command(BaseCommand):
     help = (
         "Create the demo data: the municipalities of Lecco and Monza-Brianza in three ambiti, six "
-        "fictional organisations, one user per role and 300 synthetic people. Whatever already "
-        "exists is left alone, so running it again changes nothing."
+        "fictional organisations, one user per role (two volunteers) and 300 synthetic people, "
+        "then weeks of Telefonia Sociale with them: referrals, people in charge, call plans, "
+        "the calls of the last weeks and of today, screenings and alerts. Whatever already "
+        "exists is left alone, so running it again changes nothing (on a later day it only "
+        "plans that day's calls, as the worker does)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -52,3 +55,10 @@ class Command(BaseCommand):
         for row in rows:
             cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
             self.stdout.write("  " + "  ".join(cells).rstrip())
+        starts = [(x.username, x.start) for x in report.logins if x.start]
+        if starts:
+            width = max(len(username) for username, _start in starts)
+            self.stdout.write("")
+            self.stdout.write("Where to start (after logging in):")
+            for username, start in starts:
+                self.stdout.write(f"  {username.ljust(width)}  {start}")

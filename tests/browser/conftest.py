@@ -300,6 +300,22 @@ def choose_radio(page, name: str, value: str) -> None:
     raise AssertionError(f"the arrow keys do not reach {name}={value}")
 
 
+# --- programmes ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def telefonia(org_a):
+    """Telefonia Sociale, run by org_a (which serves Lecco, where Maria Rossi lives)."""
+    from prossimo.programmes.models import Programme
+
+    # Transactional tests empty the tables the migrations seeded: make the programme again.
+    programme, _created = Programme.objects.get_or_create(
+        code="telefonia-sociale", defaults={"name": "Telefonia Sociale", "target_people": 1500}
+    )
+    programme.organisations.add(org_a)
+    return programme
+
+
 # --- the listening line and telephony -----------------------------------------------------
 
 

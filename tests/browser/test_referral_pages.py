@@ -15,18 +15,6 @@ from tests.browser.conftest import (
 
 
 @pytest.fixture
-def telefonia(org_a):
-    from prossimo.programmes.models import Programme
-
-    # Transactional tests empty the tables the migrations seeded: make the programme again.
-    programme, _created = Programme.objects.get_or_create(
-        code="telefonia-sociale", defaults={"name": "Telefonia Sociale", "target_people": 1500}
-    )
-    programme.organisations.add(org_a)
-    return programme
-
-
-@pytest.fixture
 def referral(social_worker, person_a, telefonia):
     from prossimo.programmes.models import Enrolment
     from prossimo.programmes.services import ReferralInput, refer_person

@@ -459,7 +459,7 @@ def test_an_outcome_is_recorded_from_the_worklist_with_the_keyboard_alone(
     status = page.locator("#calls-status")
 
     # A note, then the next Tab stop is the first outcome: "No answer", recorded with Enter.
-    tab_to(page, f"{row} input[name=notes]")
+    tab_to(page, f"{row} textarea[name=notes]")
     assert_focus_visible(page, label="the note of the attempt")
     page.keyboard.type("Squilla a vuoto")
     page.keyboard.press("Tab")

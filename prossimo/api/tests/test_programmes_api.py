@@ -473,8 +473,8 @@ def test_the_whole_life_of_an_enrolment_through_the_api(coordinator, api_as, ref
 @pytest.mark.parametrize(
     ("state", "payload", "field", "words"),
     [
-        (S.REFERRED, {"to_state": "suspended"}, "to_state", "cannot move"),
-        (S.CLOSED, {"to_state": "active"}, "to_state", "cannot move"),
+        (S.REFERRED, {"to_state": "suspended"}, "to_state", "non può passare"),
+        (S.CLOSED, {"to_state": "active"}, "to_state", "non può passare"),
         (S.ACTIVE, {"to_state": "suspended"}, "resume_on", ""),
         (S.ACTIVE, {"to_state": "closed"}, "reason", ""),
         (S.ACTIVE, {"to_state": "suspended", "resume_on": "2000-01-01"}, "resume_on", ""),
@@ -507,7 +507,7 @@ def test_taking_in_charge_without_consent_is_422(
         f"{ENROLMENTS}/{enrolment.pk}/transitions", {"to_state": "active", "expected_version": 1}
     )
     assert response.status_code == 422
-    assert "consent" in response.json()["errors"][0]["message"]
+    assert "consenso" in response.json()["errors"][0]["message"]
 
 
 def test_a_stale_version_is_409_on_expected_version_and_changes_nothing(

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from prossimo.listening.services import ConcurrentEdit
 from prossimo.programmes.models import (
@@ -24,6 +24,15 @@ from prossimo.programmes.services import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """Services speak the active language; these tests read their messages in English (the
+    Italian catalogue is checked whole by core/tests/test_i18n.py)."""
+    with translation.override("en"):
+        yield
+
 
 S = Enrolment.State
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from auditlog.models import LogEntry
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from prossimo.core.permissions import Role
 from prossimo.listening.models import Alert, RedFlag
@@ -40,6 +40,15 @@ from prossimo.territory.models import Municipality, Organisation
 from prossimo.territory.tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """Services speak the active language; these tests read their messages in English (the
+    Italian catalogue is checked whole by core/tests/test_i18n.py)."""
+    with translation.override("en"):
+        yield
+
 
 OUT = CallAttempt.Outcome
 K = Alert.Kind

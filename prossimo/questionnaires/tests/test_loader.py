@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from prossimo.questionnaires.loader import (
     DATA_DIR,
@@ -21,6 +22,14 @@ from prossimo.questionnaires.loader import (
 from prossimo.questionnaires.models import Questionnaire
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """Services speak the active language; these tests read their messages in English (the
+    Italian catalogue is checked whole by core/tests/test_i18n.py)."""
+    with translation.override("en"):
+        yield
 
 
 def write(tmp_path: Path, name: str, definition: dict) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,14 @@ UCLA = read_definition(DATA_DIR / "ucla-3.json")
 PRISMA = read_definition(DATA_DIR / "prisma-7.json")
 TFI = read_definition(DATA_DIR / "tfi.json")
 SHIPPED = [UCLA, PRISMA, TFI]
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """Services speak the active language; these tests read their messages in English (the
+    Italian catalogue is checked whole by core/tests/test_i18n.py)."""
+    with translation.override("en"):
+        yield
 
 
 def same(definition: dict[str, Any], value: str) -> dict[str, str]:

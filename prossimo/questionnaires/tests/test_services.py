@@ -8,7 +8,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from prossimo.questionnaires.models import Response
 from prossimo.questionnaires.services import record_response
@@ -16,6 +16,14 @@ from prossimo.questionnaires.signals import response_recorded
 from prossimo.questionnaires.tests.conftest import all_answers
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """Services speak the active language; these tests read their messages in English (the
+    Italian catalogue is checked whole by core/tests/test_i18n.py)."""
+    with translation.override("en"):
+        yield
 
 
 def test_a_volunteer_records_a_screening_with_its_score_and_band(volunteer, person_a, ucla, org_a):

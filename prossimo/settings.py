@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "prossimo.telephony",
     "prossimo.questionnaires",
     "prossimo.programmes",
+    "prossimo.directory",
     "prossimo.api",
     "prossimo.demo",
 ]

@@ -338,4 +338,7 @@ LOGGING = {
 
 # --- Prossimo ----------------------------------------------------------------------------
 PROSSIMO_API_PUBLIC_DOCS = env.bool("PROSSIMO_API_PUBLIC_DOCS", default=not PRODUCTION)
+# The read-only HSDS API of the directory (/api/hsds/…) is open to everyone: formal services
+# are public information. False: an API token or a session is needed.
+PROSSIMO_HSDS_API_PUBLIC = env.bool("PROSSIMO_HSDS_API_PUBLIC", default=True)
 FORM_RENDERER = "prossimo.core.forms.FormRenderer"

@@ -9,6 +9,7 @@ benchmarks and writes its rows to a partial file; the parent merges them into
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import importlib
 import json
@@ -20,7 +21,8 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,7 +39,8 @@ RESULT_KEYS = (
     "benchmark", "backend", "scale", "params", "unit", "n", "median", "p95", "p99",
     "floor", "floor_median", "ratio", "queries", "goal",
 )  # fmt: skip
-# Modules of this package that are machinery, not benchmarks.
+# Modules of this package that are machinery, not benchmarks; and data parts' modules, named
+# `<area>_data`, are imported by the benchmarks using them.
 _INFRASTRUCTURE = {"runner", "data", "management", "tests"}
 
 
@@ -172,7 +175,7 @@ def discover() -> dict[str, Benchmark]:
     import prossimo.bench as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in _INFRASTRUCTURE:
+        if module.name not in _INFRASTRUCTURE and not module.name.endswith("_data"):
             importlib.import_module(f"{package.__name__}.{module.name}")
     return dict(sorted(_BENCHMARKS.items()))
 
@@ -231,18 +234,59 @@ def run_worker(
     def say(message: str) -> None:
         log(f"[{backend}] {message}")
 
-    started = time.perf_counter()
-    rebuilt, info = data.ensure_dataset(SCALES[scale], say)
-    if not rebuilt:
-        say(f"reusing cached {scale} data ({time.perf_counter() - started:.1f} s)")
-    rows = []
-    for bench in chosen:
-        ctx = BenchContext(
-            scale=SCALES[scale], backend=backend, n=n, warmup=max(50, n // 10), dataset=info
-        )
-        say(f"running {bench.name} (n={n})...")
-        rows.append(result_row(bench, ctx, bench.run(ctx)))
+    with taking_turns(backend, say):
+        started = time.perf_counter()
+        rebuilt, info = data.ensure_dataset(SCALES[scale], say)
+        if not rebuilt:
+            say(f"reusing cached {scale} data ({time.perf_counter() - started:.1f} s)")
+        rows = []
+        for bench in chosen:
+            ctx = BenchContext(
+                scale=SCALES[scale], backend=backend, n=n, warmup=max(50, n // 10), dataset=info
+            )
+            say(f"running {bench.name} (n={n})...")
+            bench_started = time.perf_counter()
+            rows.append(result_row(bench, ctx, bench.run(ctx)))
+            say(f"  {bench.name}: {time.perf_counter() - bench_started:.1f} s")
     partial.write_text(json.dumps({"rebuilt": rebuilt, "dataset": info, "results": rows}))
+
+
+# A key of PostgreSQL's advisory locks, for the bench database ("prossimo" in ASCII).
+_TURNS_LOCK = 0x70726F7373696D6F
+
+
+@contextmanager
+def taking_turns(backend: str, say: Callable[[str], None]) -> Iterator[None]:
+    """Let one run at a time use this worker's bench database, for the whole run.
+
+    PostgreSQL's `prossimo_bench` serves every checkout on the machine, and a SQLite bench
+    file may be shared by two commands: a run rebuilding the data would drop them under
+    another's feet, and two runs would time each other. PostgreSQL: an advisory lock held by a
+    connection of its own (Django's may be closed and reopened between a benchmark's requests);
+    SQLite: a lock on a file beside the database.
+    """
+    from django.db import connection
+
+    if backend == "sqlite":
+        lock_file = Path(f"{connection.settings_dict['NAME']}.lock")
+        with lock_file.open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                say("waiting for another bench run on this database...")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        return
+    holder = connection.get_new_connection(connection.get_connection_params())
+    holder.autocommit = True
+    try:
+        got = holder.execute("SELECT pg_try_advisory_lock(%s)", [_TURNS_LOCK]).fetchone()
+        if not got or not got[0]:
+            say("waiting for another bench run on this database...")
+            holder.execute("SELECT pg_advisory_lock(%s)", [_TURNS_LOCK])
+        yield
+    finally:
+        holder.close()  # the lock goes with the session
 
 
 # --- the parent: which databases, one worker each, the results -----------------------------

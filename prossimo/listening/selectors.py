@@ -10,7 +10,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Prefetch, Q, QuerySet, When
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -171,15 +181,19 @@ def alert_is_overdue(alert: Alert, now: dt.datetime | None = None) -> bool:
     )
 
 
+def overdue_q(now: dt.datetime | None = None) -> Q:
+    """Alerts still open when they should have been acknowledged by `now`."""
+    now = now or timezone.now()
+    return Q(
+        status=Alert.Status.OPEN, created_at__lte=now - dt.timedelta(minutes=alert_ack_minutes())
+    )
+
+
 def overdue_alerts(user: Any, now: dt.datetime | None = None) -> QuerySet[Alert]:
     """Open alerts nobody acknowledged in time, for the user's organisations."""
-    now = now or timezone.now()
     return (
         Alert.objects.visible_to(user)
-        .filter(
-            status=Alert.Status.OPEN,
-            created_at__lte=now - dt.timedelta(minutes=alert_ack_minutes()),
-        )
+        .filter(overdue_q(now))
         .select_related("person", "contact")
         .order_by("created_at")
     )
@@ -193,44 +207,85 @@ def overdue_alert_count(user: Any, now: dt.datetime | None = None) -> int:
     return overdue_alerts(user, now).count()
 
 
-def overdue_first(alerts: list[Alert], overdue_ids: set[Any]) -> list[Alert]:
-    """Overdue alerts first, then open ones, then acknowledged ones; the given order (oldest
-    first) within each group."""
-    return sorted(alerts, key=lambda a: (a.pk not in overdue_ids, a.status != Alert.Status.OPEN))
+#: Unresolved alerts, the most urgent first: open ones oldest first (those overdue are the
+#: oldest open ones), then acknowledged ones; `pk` makes the order total (pages never overlap).
+ALERT_ORDER = (Case(When(status=Alert.Status.OPEN, then=0), default=1), "created_at", "pk")
+#: What lists show of an alert.
+ALERT_RELATED = ("person", "contact", "raised_by", "acknowledged_by")
+#: The only columns a list's row needs (`QuerySet.only`), for each kind of row: its own
+#: fields, who it is about and who handled it by name, not the whole person and contact.
+_NAMES = ("first_name", "last_name", "username")
+ALERT_ROW_FIELDS = (
+    "status", "kind", "red_flag", "created_at", "acknowledged_at", "person__first_name",
+    "person__last_name", "contact__caller_first_name",
+    *(f"{user}__{name}" for user in ("raised_by", "acknowledged_by") for name in _NAMES),
+)  # fmt: skip
+
+
+def unresolved_alerts(user: Any) -> QuerySet[Alert]:
+    """Unresolved alerts of the user's organisations and those sent to them as social worker,
+    the most urgent first (`ALERT_ORDER`); none for those who do not manage alerts."""
+    if not user_can(user, Perm.ALERTS_MANAGE):
+        return Alert.objects.none()
+    return (
+        Alert.objects.visible_to(user)
+        .unresolved()
+        .select_related(*ALERT_RELATED)
+        .order_by(*ALERT_ORDER)
+    )
 
 
 @dataclass
 class AlertBoard:
-    """The alerts page: what is still to be done, and what was resolved lately."""
+    """The alerts page: what is still to be done (a page of it), and what was resolved lately."""
 
     unresolved: list[Alert]
     overdue_ids: set[Any]
     resolved: list[Alert]
+    page: Page[Alert] | None = None  # the page of unresolved alerts shown
+    unresolved_count: int = 0
+    overdue_count: int = 0
 
 
 def alert_board(
-    user: Any, *, now: dt.datetime | None = None, resolved_days: int = 7, limit: int = 200
+    user: Any,
+    *,
+    now: dt.datetime | None = None,
+    resolved_days: int = 7,
+    limit: int = 200,
+    page: Any = 1,
+    per_page: int = 50,
 ) -> AlertBoard:
-    """Unresolved alerts of the user's organisations and those sent to them as social worker,
-    overdue first; and those resolved in the last `resolved_days` days, newest first.
+    """A page of the unresolved alerts (`unresolved_alerts`: overdue first), how many there are
+    and how many are overdue; and those resolved in the last `resolved_days` days, newest first
+    (at most `limit`).
 
-    Two queries whatever the number of alerts; each list is capped at `limit`.
+    Four queries whatever the number of alerts: the count, the page, the overdue count, the
+    resolved ones. `page` is the page number as the user gave it (`Paginator.get_page`).
     """
     now = now or timezone.now()
     if not user_can(user, Perm.ALERTS_MANAGE):
         return AlertBoard([], set(), [])
-    visible = Alert.objects.visible_to(user).select_related(
-        "person", "contact", "raised_by", "acknowledged_by", "resolved_by"
-    )
-    unresolved = list(visible.unresolved().order_by("created_at")[:limit])
+    shown = Paginator(unresolved_alerts(user), per_page).get_page(page)
+    unresolved = list(shown.object_list)
     overdue = {a.pk for a in unresolved if alert_is_overdue(a, now)}
     resolved = list(
-        visible.filter(
+        Alert.objects.visible_to(user)
+        .filter(
             status=Alert.Status.RESOLVED,
             resolved_at__gte=now - dt.timedelta(days=resolved_days),
-        ).order_by("-resolved_at")[:limit]
+        )
+        .select_related(*ALERT_RELATED, "resolved_by")
+        .order_by("-resolved_at")[:limit]
     )
-    return AlertBoard(overdue_first(unresolved, overdue), overdue, resolved)
+    return AlertBoard(
+        unresolved=unresolved,
+        overdue_ids=overdue,
+        resolved=resolved,
+        page=shown,
+        unresolved_count=shown.paginator.count,
+        overdue_count=overdue_alert_count(user, now),
+    )
 
 
 @dataclass
@@ -274,78 +329,150 @@ def caller_context(user: Any, number: str, *, last: int = 3) -> CallerContext:
     return context
 
 
+#: Rows "Oggi" shows of each section: the most urgent ones, with how many there are and a
+#: link to the whole list (a page of hundreds of rows is of no use to a volunteer).
+TODAY_ROWS = 15
+
+
 @dataclass
 class Worklist:
-    """The "Oggi" page: what the user should do today."""
+    """The "Oggi" page: what the user should do today, the most urgent first.
+
+    Each list holds the first rows of its section; the counts are of the whole sections."""
 
     follow_ups: list[FollowUp]
     alerts: list[Alert]
     desk_needs: list[Need]
-    overdue_alert_ids: set[Any]
+    overdue_alert_ids: set[Any]  # among `alerts`
+    follow_up_count: int = 0
+    alert_count: int = 0
+    desk_need_count: int = 0
+    overdue_alert_count: int = 0  # among all unresolved alerts
 
 
-def worklist_today(user: Any, *, today: dt.date | None = None, limit: int = 200) -> Worklist:
-    """Follow-ups due today or overdue (the user's, or anyone's on duty in their
-    organisations), unresolved alerts the user must act on, and the desk's needs to work.
+#: Call-backs to make, the most urgent first: the longest overdue, then by time window.
+FOLLOW_UP_ORDER = ("due_on", "window_start", "created_at", "pk")
+#: What lists show of a call-back: who (the person, else the anonymous caller of the
+#: contact) and why (the need's category).
+FOLLOW_UP_RELATED = ("person", "contact", "need__category")
+FOLLOW_UP_ROW_FIELDS = (
+    "contact", "due_on", "window_start", "window_end", "assignee", "reason",
+    "person__first_name", "person__last_name", "contact__caller_first_name", "need__category",
+)  # fmt: skip
 
-    Fixed number of queries whatever the number of items; each list is capped at `limit`.
-    Alerts and desk needs are chosen on their own table first (`_first`), so that the joins
-    are made for the rows shown only, not for every open item.
-    """
+
+def follow_ups_due(user: Any, *, today: dt.date | None = None) -> QuerySet[FollowUp]:
+    """Call-backs due today or earlier and not yet made, of the user's organisations: assigned
+    to the user or to whoever is on duty (`FOLLOW_UP_ORDER`)."""
     today = today or timezone.localdate()
-    now = timezone.now()
     if not user_can(user, Perm.LISTENING_LOG):
-        return Worklist([], [], [], set())
+        return FollowUp.objects.none()
     orgs = organisation_ids_with_roles(user, CASEWORK_ROLES)
-    follow_ups = list(
+    return (
         FollowUp.objects.filter(organisation__in=orgs, status=FollowUp.Status.PLANNED)
         .filter(due_on__lte=today)
         .filter(Q(assignee=user) | Q(assignee__isnull=True))
-        # What "Oggi" shows of a call-back: who (the person, else the anonymous caller of the
-        # contact) and why (the need's category).
-        .select_related("person", "contact", "need__category")
-        .order_by("due_on", "window_start", "created_at")[:limit]
+        .select_related(*FOLLOW_UP_RELATED)
+        .order_by(*FOLLOW_UP_ORDER)
+    )
+
+
+def desk_to_do(user: Any) -> QuerySet[Need]:
+    """The desk's needs for the user to work: waiting to be taken, or taken by the user."""
+    return desk_queue(user).filter(Q(owner=user) | Q(owner__isnull=True))
+
+
+def worklist_today(user: Any, *, today: dt.date | None = None, limit: int = TODAY_ROWS) -> Worklist:
+    """The first `limit` rows and the size of each section of "Oggi": call-backs due
+    (`follow_ups_due`), unresolved alerts the user must act on (`unresolved_alerts`, overdue
+    first), the desk's needs to work (`desk_to_do`, the longest waiting first).
+
+    Six queries whatever the number of items, two a section (`_first`); each section's count,
+    and the number of overdue alerts, come with its first query.
+    """
+    now = timezone.now()
+    if not user_can(user, Perm.LISTENING_LOG):
+        return Worklist([], [], [], set())
+    follow_ups, follow_up_count, _ = _first(
+        follow_ups_due(user, today=today),
+        limit,
+        related=FOLLOW_UP_RELATED,
+        order=FOLLOW_UP_ORDER,
+        fields=FOLLOW_UP_ROW_FIELDS,
     )
     alerts: list[Alert] = []
+    alert_count = overdue_count = 0
     if user_can(user, Perm.ALERTS_MANAGE):
-        alerts = list(
-            _first(
-                Alert.objects.visible_to(user).unresolved(),
-                limit,
-                related=("person", "contact", "acknowledged_by"),
-                # Open (not yet acknowledged) alerts first, oldest first.
-                order=(Case(When(status=Alert.Status.OPEN, then=0), default=1), "created_at"),
-            )
+        alerts, alert_count, overdue_count = _first(
+            unresolved_alerts(user),
+            limit,
+            related=ALERT_RELATED,
+            order=ALERT_ORDER,
+            fields=ALERT_ROW_FIELDS,
+            also=overdue_q(now),
         )
     desk_needs: list[Need] = []
+    desk_need_count = 0
     if user_can(user, Perm.DESK_WORK):
-        desk_needs = list(
-            _first(
-                desk_queue(user).filter(Q(owner=user) | Q(owner__isnull=True)),
-                limit,
-                related=DESK_RELATED,
-                order=DESK_ORDER,
-            )
+        desk_needs, desk_need_count, _ = _first(
+            desk_to_do(user), limit, related=DESK_RELATED, order=DESK_ORDER, fields=DESK_ROW_FIELDS
         )
-    overdue = {a.pk for a in alerts if alert_is_overdue(a, now)}
-    return Worklist(follow_ups, alerts, desk_needs, overdue)
+    return Worklist(
+        follow_ups=follow_ups,
+        alerts=alerts,
+        desk_needs=desk_needs,
+        overdue_alert_ids={a.pk for a in alerts if alert_is_overdue(a, now)},
+        follow_up_count=follow_up_count,
+        alert_count=alert_count,
+        desk_need_count=desk_need_count,
+        overdue_alert_count=overdue_count,
+    )
 
 
 def _first(
-    chosen: QuerySet[Any], limit: int, *, related: Sequence[str], order: Sequence[Any]
-) -> QuerySet[Any]:
-    """The first `limit` rows of `chosen` in `order`, with `related` joined: two queries, one
-    picking the ids on the table alone, one joining for those rows only.
+    chosen: QuerySet[Any],
+    limit: int,
+    *,
+    related: Sequence[str],
+    order: Sequence[Any],
+    fields: Sequence[str] = (),
+    also: Q | None = None,
+) -> tuple[list[Any], int, int]:
+    """The first `limit` rows of `chosen` in `order` with `related` joined (only `fields` of
+    them, if given), how many rows `chosen` has, and how many of them match `also`: two
+    queries.
 
-    Joining in the query that sorts and limits makes the database join every matching row
-    first: with thousands of open items, most of the work was for rows nobody sees. (An
-    `id IN (subquery)` is not enough: PostgreSQL then joins the whole tables, as the joins
-    are more than its `join_collapse_limit`.)
+    The first picks the ids on the table alone, with the counts as scalar subqueries (computed
+    once; a `COUNT(*) OVER ()` window would make the database fetch and sort every matching row
+    instead of stopping at the first `limit` in index order); the second joins for those rows
+    only. Joining in the query that sorts and limits makes the database join every matching
+    row first: with thousands of open items, most of the work was for rows nobody sees. (An
+    `id IN (subquery)` is not enough: PostgreSQL then joins the whole tables, as the joins are
+    more than its `join_collapse_limit`.)
     """
-    first = list(chosen.order_by(*order).values_list("pk", flat=True)[:limit])
-    return (
-        chosen.model._default_manager.filter(pk__in=first).select_related(*related).order_by(*order)
-    )
+    unordered = chosen.order_by()
+    counts: dict[str, Any] = {"total_rows": _count(unordered, "pk")}
+    if also is not None:
+        counts["also_rows"] = _count(unordered, Case(When(also, then="pk")))
+    picked = list(chosen.order_by(*order).annotate(**counts).values_list("pk", *counts)[:limit])
+    if not picked:
+        return [], 0, 0
+    ids = [row[0] for row in picked]
+    found = chosen.model._default_manager.filter(pk__in=ids).select_related(*related).order_by()
+    if fields:
+        found = found.only(*fields)
+    by_id = {obj.pk: obj for obj in found}
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    return rows, picked[0][1], picked[0][2] if also is not None else 0
+
+
+def _count(queryset: QuerySet[Any], counted: Any) -> Subquery:
+    """`SELECT COUNT(counted) FROM <queryset>` as a scalar subquery (non-null values counted).
+
+    COUNT through `Func`, not `Count`: an aggregate would make the ORM group the rows by
+    primary key, and count each row alone."""
+    total = Func(counted, function="COUNT", output_field=IntegerField())
+    return Subquery(queryset.annotate(counted_rows=total).values("counted_rows"))
 
 
 #: What the desk's lists show of a need, and their order: the longest waiting first.
@@ -357,6 +484,13 @@ DESK_RELATED = (
     "owner",
 )
 DESK_ORDER = ("handed_over_at", "created_at")
+DESK_ROW_FIELDS = (
+    "category", "note", "status", "owner", "handed_over_at", "version",
+    "person__first_name", "person__last_name", "person__municipality__name",
+    "person__municipality__province__abbreviation", "contact__caller_first_name",
+    "contact__caller_approx_age", "contact__started_at", "contact__caller_municipality__name",
+    *(f"{user}__{name}" for user in ("handed_over_by", "owner") for name in _NAMES),
+)  # fmt: skip
 
 
 def desk_queue(user: Any) -> QuerySet[Need]:

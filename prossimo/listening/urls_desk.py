@@ -1,4 +1,5 @@
-"""URLs of the daily work (mounted at /ascolto/): "Oggi", the desk queue, needs, alerts."""
+"""URLs of the daily work (mounted at /ascolto/): "Oggi", call-backs, the desk queue, needs,
+alerts."""
 
 from django.urls import path
 
@@ -6,6 +7,7 @@ from prossimo.listening import views_desk
 
 urlpatterns = [
     path("oggi/", views_desk.today, name="today"),
+    path("richiami/", views_desk.follow_ups, name="follow_ups"),
     path("sportello/", views_desk.desk, name="desk"),
     path("affidati/", views_desk.handed_over, name="handed_over"),
     path("bisogni/<uuid:need_id>/", views_desk.need_detail, name="need_detail"),

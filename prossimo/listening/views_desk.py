@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -39,7 +39,7 @@ from prossimo.people.forms import add_errors
 from prossimo.people.models import Person
 
 PAGE_SIZE = 50
-DESK_FILTERS = ("all", "waiting", "mine")
+DESK_FILTERS = ("all", "waiting", "mine", "todo")
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -63,60 +63,220 @@ def _category(need: Need) -> str:
     return need.category.label((get_language() or "it")[:2])
 
 
+class _UrlFor:
+    """The URL of a route taking one UUID, for every row of a list: reversed once, then each
+    row's id put in (a `reverse` a row, two or three a row, was a good part of a list's cost).
+    Empty URLs when the route does not exist (yet)."""
+
+    _STAND_IN = "00000000-0000-0000-0000-000000000000"
+
+    def __init__(self, name: str) -> None:
+        self.parts: tuple[str, str] | None = None
+        try:
+            url = reverse(name, args=[self._STAND_IN])
+        except NoReverseMatch:
+            return
+        prefix, _stand_in, suffix = url.partition(self._STAND_IN)
+        self.parts = (prefix, suffix)
+
+    def __call__(self, pk: Any) -> str:
+        if self.parts is None or pk is None:
+            return ""
+        return f"{self.parts[0]}{pk}{self.parts[1]}"
+
+
 def _contact_urls() -> bool:
     """Whether the contact page exists yet (it belongs to the call screens)."""
-    try:
-        reverse("listening:contact_detail", args=["00000000-0000-0000-0000-000000000000"])
-    except NoReverseMatch:
-        return False
-    return True
+    return _UrlFor("listening:contact_detail").parts is not None
+
+
+def _when(moment: Any) -> str:
+    """A moment as rows show it (the `date:"d/m/Y H:i"` of templates, in local time)."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _name(user: Any) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
 
 
 def _label_needs(needs: Iterable[Need]) -> list[Need]:
+    """Who and what of each need, and the link to its contact (every page listing needs)."""
     needs = list(needs)
-    linked = _contact_urls()
+    contact_url = _UrlFor("listening:contact_detail")
     for need in needs:
         need.who = caller_label(need.person, need.contact)  # type: ignore[attr-defined]
         need.what = _category(need)  # type: ignore[attr-defined]
-        need.contact_url = (  # type: ignore[attr-defined]
-            reverse("listening:contact_detail", args=[need.contact_id]) if linked else ""
-        )
+        need.contact_url = contact_url(need.contact_id)  # type: ignore[attr-defined]
     return needs
 
 
+# The tables' rows (`_need_table.html`, `_alert_table.html`, `_follow_up_table.html`) are
+# dicts of what they show, made here rather than by template tags: a list renders tens of rows,
+# and a tag a text (translation, URL, date format), or an attribute looked up on a model
+# instance, cost more than the rest of the page together. The msgids are the templates' ones.
+
+
+def _need_rows(needs: Iterable[Need], user: Any) -> list[dict[str, Any]]:
+    """A row of the desk's table for each need (with `selectors.DESK_RELATED` joined)."""
+    needs = _label_needs(needs)
+    detail_url = _UrlFor("listening:need_detail")
+    take_url = _UrlFor("listening:need_take")
+    badges: dict[str, str] = {
+        Need.Status.HANDED_OVER: "bg-warning text-dark",
+        Need.Status.IN_PROGRESS: "bg-primary",
+        Need.Status.MET: "bg-success",
+        Need.Status.UNMET: "bg-secondary",
+    }
+    about = _("about %(age)s years old")
+    yours = _("you are working on it")
+    taken_by = _("taken by %(name)s")
+    the_contact = _("The contact of %(when)s and its notes")
+    by = _("by %(name)s")
+    for_whom = _("%(need)s for %(who)s")
+    rows = []
+    for need in needs:
+        contact = need.contact
+        where = ""
+        if need.person is not None:
+            where = need.person.municipality.label
+        elif contact is not None:
+            if contact.caller_municipality_id:
+                where = contact.caller_municipality.name  # type: ignore[union-attr]
+            if contact.caller_approx_age:
+                where = f"{where} · {about % {'age': contact.caller_approx_age}}"
+        owner = ""
+        if need.owner_id is not None:
+            owner = yours if need.owner_id == user.pk else taken_by % {"name": _name(need.owner)}
+        who, what = need.who, need.what  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "pk": need.pk,
+                "who": who,
+                "what": what,
+                "where": where,
+                "note": need.note,
+                "contact_url": need.contact_url,  # type: ignore[attr-defined]
+                "contact_text": (
+                    the_contact % {"when": _when(contact.started_at)} if contact else ""
+                ),
+                "handed": _when(need.handed_over_at),
+                "handed_by": by % {"name": _name(need.handed_over_by)}
+                if need.handed_over_by_id
+                else "",
+                "badge": badges.get(need.status, "bg-light text-dark border"),
+                "status": need.get_status_display(),
+                "owner": owner,
+                "takeable": need.owner_id is None,
+                "version": need.version,
+                "detail_url": detail_url(need.pk),
+                "take_url": take_url(need.pk),
+                "action_label": for_whom % {"need": what, "who": who},
+            }
+        )
+    return rows
+
+
 def _label_alerts(alerts: Iterable[Alert], overdue_ids: set[Any]) -> list[Alert]:
+    """Who each alert is about, and whether it is overdue (an alert's page, resolved lists)."""
     alerts = list(alerts)
-    # No-ops where the selector already joined them (the alerts page); "Oggi" does not.
-    prefetch_related_objects(alerts, "raised_by", "acknowledged_by")
     for alert in alerts:
         alert.who = caller_label(alert.person, alert.contact)  # type: ignore[attr-defined]
         alert.is_overdue = alert.pk in overdue_ids  # type: ignore[attr-defined]
     return alerts
 
 
-def _open_url(follow_up: FollowUp, contact_pages: bool) -> str:
-    """Where "Open" leads from a call-back: its need, else the person, else the contact."""
-    if follow_up.need_id:
-        return reverse("listening:need_detail", args=[follow_up.need_id])
-    if follow_up.person_id:
-        return reverse("people:detail", args=[follow_up.person_id])
-    if follow_up.contact_id and contact_pages:
-        return reverse("listening:contact_detail", args=[follow_up.contact_id])
-    return ""
+def _alert_rows(alerts: Iterable[Alert], overdue_ids: set[Any]) -> list[dict[str, Any]]:
+    """A row of the alerts' table for each alert (with `selectors.ALERT_RELATED` joined)."""
+    alerts = list(alerts)
+    # No-ops where the selector already joined them.
+    prefetch_related_objects(alerts, "raised_by", "acknowledged_by")
+    detail_url = _UrlFor("listening:alert_detail")
+    acknowledge_url = _UrlFor("listening:alert_acknowledge")
+    waiting = _("Waiting for acknowledgement")
+    acknowledged = _("Acknowledged by %(name)s at %(time)s")
+    by = _("by %(name)s")
+    minutes = selectors.alert_ack_minutes()
+    late = ngettext(
+        "not acknowledged within %(n)s minute", "not acknowledged within %(n)s minutes", minutes
+    ) % {"n": minutes}
+    rows = []
+    for alert in alerts:
+        who = caller_label(alert.person, alert.contact)
+        flag = alert.title
+        overdue = alert.pk in overdue_ids
+        if overdue:
+            status = late
+        elif alert.status == Alert.Status.ACKNOWLEDGED:
+            status = acknowledged % {
+                "name": _name(alert.acknowledged_by),
+                "time": timezone.localtime(alert.acknowledged_at).strftime("%H:%M")
+                if alert.acknowledged_at
+                else "",
+            }
+        else:
+            status = waiting
+        rows.append(
+            {
+                "pk": alert.pk,
+                "who": who,
+                "flag": flag,
+                "is_overdue": overdue,
+                "raised": _when(alert.created_at),
+                "raised_by": by % {"name": _name(alert.raised_by)} if alert.raised_by_id else "",
+                "status": status,
+                "can_acknowledge": alert.status == Alert.Status.OPEN,
+                "detail_url": detail_url(alert.pk),
+                "acknowledge_url": acknowledge_url(alert.pk),
+                "action_label": f"{flag}, {who}",
+            }
+        )
+    return rows
 
 
-def _label_follow_ups(follow_ups: list[FollowUp]) -> list[FollowUp]:
+def _follow_up_rows(follow_ups: Iterable[FollowUp]) -> list[dict[str, Any]]:
+    """A row of the call-backs' table for each follow-up (`selectors.FOLLOW_UP_RELATED`)."""
+    follow_ups = list(follow_ups)
     prefetch_related_objects(follow_ups, "contact")
     today = timezone.localdate()
-    contact_pages = _contact_urls()
+    need_url = _UrlFor("listening:need_detail")
+    person_url = _UrlFor("people:detail")
+    contact_url = _UrlFor("listening:contact_detail")
+    done_url = _UrlFor("listening:follow_up_done")
+    any_time = _("any time")
+    due_on = _("due on %(date)s")
+    call_back_to = _("call-back to %(who)s")
+    rows = []
     for follow_up in follow_ups:
-        follow_up.open_url = _open_url(follow_up, contact_pages)  # type: ignore[attr-defined]
-        follow_up.who = caller_label(follow_up.person, follow_up.contact)  # type: ignore[attr-defined]
-        follow_up.what = follow_up.reason or (  # type: ignore[attr-defined]
-            _category(follow_up.need) if follow_up.need else ""
+        who = caller_label(follow_up.person, follow_up.contact)
+        # Where "Open" leads from a call-back: its need, else the person, else the contact.
+        if follow_up.need_id:
+            open_url = need_url(follow_up.need_id)
+        elif follow_up.person_id:
+            open_url = person_url(follow_up.person_id)
+        else:
+            open_url = contact_url(follow_up.contact_id)
+        window = any_time
+        if follow_up.window_start:
+            window = follow_up.window_start.strftime("%H:%M")
+            if follow_up.window_end:
+                window += f"–{follow_up.window_end.strftime('%H:%M')}"
+        overdue = follow_up.due_on < today
+        rows.append(
+            {
+                "pk": follow_up.pk,
+                "who": who,
+                "what": follow_up.reason
+                or (_category(follow_up.need) if follow_up.need_id else ""),  # type: ignore[arg-type]
+                "is_overdue": overdue,
+                "due": due_on % {"date": follow_up.due_on.strftime("%d/%m/%Y")} if overdue else "",
+                "window": window,
+                "on_duty": follow_up.assignee_id is None,
+                "open_url": open_url,
+                "done_url": done_url(follow_up.pk),
+                "action_label": call_back_to % {"who": who},
+            }
         )
-        follow_up.is_overdue = follow_up.due_on < today  # type: ignore[attr-defined]
-    return follow_ups
+    return rows
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -133,32 +293,54 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 def _audit_shown(user: Any, *groups: Iterable[Any], via: str) -> None:
-    """Lists show people's needs and alerts: record who was shown what (one INSERT a kind)."""
-    for group in groups:
-        rows = [row for row in group if getattr(row, "person_id", None)]
-        if rows:
-            audit_access(user, rows, via=via)
+    """Lists show people's needs, alerts and call-backs: record who was shown what, every row
+    about a person (one INSERT for the whole page)."""
+    rows = [row for group in groups for row in group if getattr(row, "person_id", None)]
+    if rows:
+        audit_access(user, rows, via=via)
 
 
 @require_permission(Perm.LISTENING_LOG)
 @require_GET
 def today(request: HtmxHttpRequest) -> HttpResponse:
-    """What the user should do today: call-backs, alerts to act on, the desk's needs."""
+    """What the user should do today, the most urgent first: call-backs, alerts to act on, the
+    desk's needs. Each section shows its first rows (`selectors.TODAY_ROWS`), how many there
+    are, and links the whole list."""
     work = selectors.worklist_today(request.user)
     context = {
         "nav": "listening",
         "today": timezone.localdate(),
-        "follow_ups": _label_follow_ups(work.follow_ups),
-        "alerts": _label_alerts(
-            selectors.overdue_first(work.alerts, work.overdue_alert_ids), work.overdue_alert_ids
-        ),
-        "desk_needs": _label_needs(work.desk_needs),
-        "overdue_count": len(work.overdue_alert_ids),
+        "follow_ups": _follow_up_rows(work.follow_ups),
+        "follow_up_count": work.follow_up_count,
+        "alerts": _alert_rows(work.alerts, work.overdue_alert_ids),
+        "alert_count": work.alert_count,
+        "desk_needs": _need_rows(work.desk_needs, request.user),
+        "desk_need_count": work.desk_need_count,
+        "overdue_count": work.overdue_alert_count,
         "ack_minutes": selectors.alert_ack_minutes(),
         "here": reverse("listening:today"),
     }
     _audit_shown(request.user, work.follow_ups, work.alerts, work.desk_needs, via="worklist")
     return render(request, "listening/desk/today.html", context)
+
+
+@require_permission(Perm.LISTENING_LOG)
+@require_GET
+def follow_ups(request: HtmxHttpRequest) -> HttpResponse:
+    """Every call-back due today or earlier for the user (theirs or for whoever is on duty),
+    the most urgent first, a page at a time: the whole list behind "Oggi"'s first rows."""
+    page = Paginator(selectors.follow_ups_due(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    shown = list(page.object_list)
+    context = {
+        "nav": "listening",
+        "page": page,
+        "follow_ups": _follow_up_rows(shown),
+        "here": request.get_full_path(),
+    }
+    _audit_shown(request.user, shown, via="list")
+    return render(request, "listening/desk/follow_ups.html", context)
 
 
 # --- the desk ---------------------------------------------------------------------------
@@ -176,15 +358,18 @@ def desk(request: HtmxHttpRequest) -> HttpResponse:
         needs = needs.filter(status=Need.Status.HANDED_OVER)
     elif show == "mine":
         needs = needs.filter(status=Need.Status.IN_PROGRESS, owner_id=request.user.pk)
+    elif show == "todo":  # what "Oggi" lists: waiting to be taken, or mine
+        needs = selectors.desk_to_do(request.user)
     page = Paginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
     context = {
         "nav": "desk",
         "show": show,
         "page": page,
-        "needs": _label_needs(page.object_list),
+        "needs": _need_rows(shown, request.user),
         "here": request.get_full_path(),
     }
-    _audit_shown(request.user, page.object_list, via="desk")
+    _audit_shown(request.user, shown, via="desk")
     return render(request, "listening/desk/desk.html", context)
 
 
@@ -295,25 +480,32 @@ def need_hand_over(request: HtmxHttpRequest, need_id: str) -> HttpResponse:
 
 
 def _board_context(request: HtmxHttpRequest, *, notice: str = "") -> dict[str, Any]:
-    board = selectors.alert_board(request.user)
-    state = [(str(a.pk), a.status, a.pk in board.overdue_ids) for a in board.unresolved]
+    page_number = request.POST.get("page") or request.GET.get("page")
+    board = selectors.alert_board(request.user, page=page_number, per_page=PAGE_SIZE)
+    state: list[Any] = [(str(a.pk), a.status, a.pk in board.overdue_ids) for a in board.unresolved]
     state += [(str(a.pk), a.status, False) for a in board.resolved]
+    state.append((board.unresolved_count, board.overdue_count))
+    number = board.page.number if board.page is not None else 1
     return {
         "nav": "alerts",
-        "unresolved": _label_alerts(board.unresolved, board.overdue_ids),
+        "unresolved": _alert_rows(board.unresolved, board.overdue_ids),
+        "shown": [*board.unresolved, *board.resolved],
+        "unresolved_count": board.unresolved_count,
         "resolved": _label_alerts(board.resolved, set()),
-        "overdue_count": len(board.overdue_ids),
+        "overdue_count": board.overdue_count,
         "ack_minutes": selectors.alert_ack_minutes(),
         "digest": hashlib.sha256(repr(state).encode()).hexdigest()[:16],
         "notice": notice,
-        "here": reverse("listening:alerts"),
+        "page": board.page,
+        "page_number": number if number > 1 else None,
+        "here": reverse("listening:alerts") + (f"?page={number}" if number > 1 else ""),
     }
 
 
 @require_permission(Perm.ALERTS_MANAGE)
 @require_GET
 def alerts(request: HtmxHttpRequest) -> HttpResponse:
-    """Alerts to act on, overdue first, and those resolved in the last week.
+    """Alerts to act on, overdue first, a page at a time; and those resolved in the last week.
 
     The page asks for the list every few seconds; when nothing changed the answer is empty
     (204), so nothing is swapped and screen readers hear nothing new.
@@ -321,7 +513,7 @@ def alerts(request: HtmxHttpRequest) -> HttpResponse:
     context = _board_context(request)
     if request.htmx and request.GET.get("seen") == context["digest"]:
         return HttpResponse(status=204)
-    _audit_shown(request.user, context["unresolved"], context["resolved"], via="list")
+    _audit_shown(request.user, context["shown"], via="list")
     if request.htmx:
         return render(request, "listening/desk/alerts.html#refresh", context)
     return render(request, "listening/desk/alerts.html", context)

@@ -217,6 +217,13 @@ PAGES = [
         "main [data-alert] button[id^=ack-]",
     ),
     PageSpec(
+        "call-backs",
+        "volunteer_after_a_call",
+        lambda _: "/ascolto/richiami/",
+        (),
+        "main [data-follow-up] button[value=done]",
+    ),
+    PageSpec(
         "desk queue",
         "operator_after_a_call",
         lambda _: "/ascolto/sportello/",

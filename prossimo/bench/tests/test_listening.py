@@ -15,22 +15,16 @@ from django.utils import timezone
 
 from prossimo.bench import data
 from prossimo.bench.data import BulkLoader
-from prossimo.bench.listening import (
-    Cast,
-    ListeningRows,
-    add_worklist,
-    open_items,
-    rows_shown,
-    shift_to_today,
-    split,
-)
+from prossimo.bench.listening import open_items, rows_shown, shift_to_today
+from prossimo.bench.listening_data import Cast, ListeningRows, add_worklist, split
 from prossimo.core.permissions import Role
 from prossimo.listening.models import FollowUp, NeedCategory
+from prossimo.listening.selectors import TODAY_ROWS
 from prossimo.territory.models import Membership, Municipality
 
 pytestmark = pytest.mark.django_db
 
-CAP = 200  # selectors.worklist_today's default limit per section
+CAP = TODAY_ROWS  # rows "Oggi" shows of each section
 
 
 @pytest.fixture

@@ -21,6 +21,37 @@ def test_audit_access_writes_one_entry_per_record_in_one_query(
     assert all(e.actor == volunteer and e.additional_data["via"] == "search" for e in entries)
 
 
+def test_records_of_several_kinds_are_recorded_by_one_insert_whatever_their_number(
+    volunteer, lecco, django_assert_num_queries
+):
+    """Over 66 rows: `bulk_create` would need several statements on SQLite (999 parameters)."""
+    from prossimo.people.models import Phone
+    from prossimo.people.tests.factories import PhoneFactory
+
+    people = PersonFactory.create_batch(40, municipality=lecco)
+    phones = [PhoneFactory(person=p, number=f"+39347000{i:04d}") for i, p in enumerate(people)]
+    shown = [row for pair in zip(people, phones, strict=True) for row in pair]
+
+    with acting_as(volunteer, "192.0.2.9"), django_assert_num_queries(1):
+        assert audit_access(volunteer, shown, via="list") == 80
+
+    entries = list(LogEntry.objects.filter(action=LogEntry.Action.ACCESS).order_by("pk"))
+    assert [(e.content_type.model_class(), e.object_pk) for e in entries] == [
+        (type(row), str(row.pk)) for row in shown
+    ]
+    for entry, row in zip(entries, shown, strict=True):
+        person = row.person_id if isinstance(row, Phone) else row.pk
+        assert entry.additional_data == {"person": str(person), "via": "list"}
+        assert (entry.actor, entry.actor_email, entry.remote_addr) == (
+            volunteer,
+            volunteer.email or None,
+            "192.0.2.9",
+        )
+        assert (entry.object_repr, entry.changes, entry.changes_text) == (str(row.pk), {}, "")
+        assert (entry.object_id, entry.serialized_data, entry.cid) == (None, None, None)
+        assert entry.timestamp is not None
+
+
 def test_access_entries_name_no_one_in_their_description(volunteer, lecco):
     person = PersonFactory(last_name="Quaglia", municipality=lecco)
     audit_access(volunteer, [person], via="export")

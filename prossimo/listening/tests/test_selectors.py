@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from prossimo.listening.models import Alert, Contact, Need, RedFlag
 from prossimo.listening.selectors import (
+    TODAY_ROWS,
     access_contact,
     caller_context,
     desk_queue,
@@ -110,7 +111,8 @@ def test_the_worklist_makes_a_fixed_number_of_queries(
     coordinator._prossimo_roles = None
     with django_assert_max_num_queries(len(few.captured_queries)):
         work = worklist_today(coordinator)
-    assert len(work.alerts) == 17 and len(work.follow_ups) == 17
+    assert work.alert_count == work.follow_up_count == 17
+    assert len(work.alerts) == len(work.follow_ups) == min(17, TODAY_ROWS)
 
 
 def test_an_alert_unacknowledged_too_long_is_overdue(coordinator, volunteer, person_a, loneliness):
@@ -179,3 +181,22 @@ def test_the_overdue_delay_follows_the_setting(
     call(volunteer, person_a, loneliness, red_flags=[RedFlag.VIOLENCE])
     settings.PROSSIMO_ALERT_ACK_MINUTES = 5
     assert overdue_alerts(coordinator, timezone.now() + dt.timedelta(minutes=6)).count() == 1
+
+
+def test_the_worklist_lists_the_first_rows_and_counts_every_item(
+    coordinator, volunteer, person_a, loneliness
+):
+    with time_machine.travel(timezone.now() - dt.timedelta(hours=1)):
+        for _ in range(3):
+            call(volunteer, person_a, loneliness, red_flags=[RedFlag.VIOLENCE])
+    for _ in range(4):
+        call(volunteer, person_a, loneliness, red_flags=[RedFlag.ALONE_AND_UNWELL])
+        plan_follow_up(volunteer, person=person_a, data=FollowUpInput(due_on=timezone.localdate()))
+
+    work = worklist_today(coordinator, limit=2)
+
+    assert len(work.alerts) == len(work.follow_ups) == 2 < TODAY_ROWS
+    assert (work.alert_count, work.overdue_alert_count, work.follow_up_count) == (7, 3, 4)
+    assert [a.red_flag for a in work.alerts] == [RedFlag.VIOLENCE] * 2  # overdue first
+    assert work.overdue_alert_ids == {a.pk for a in work.alerts}
+    assert worklist_today(coordinator, limit=10).alerts[3].red_flag == RedFlag.ALONE_AND_UNWELL

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from prossimo.core.models import User
 from prossimo.core.permissions import Role
-from prossimo.listening import urls_desk
+from prossimo.listening import urls_desk, views_desk
 from prossimo.listening.models import Alert, FollowUp, Need, RedFlag
-from prossimo.listening.selectors import overdue_alert_count
+from prossimo.listening.selectors import TODAY_ROWS, overdue_alert_count
 from prossimo.listening.services import (
     ContactInput,
     FollowUpInput,
@@ -73,11 +73,15 @@ def html_of(response) -> str:
 INLINE_TAG = re.compile(r"</?(?:a|span|strong|em|small|b|i)\b[^>]*>")
 
 
+def text_of_html(html: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", INLINE_TAG.sub("", html))
+    return " ".join(text.split())
+
+
 def text_of(response) -> str:
     """The page's text as a screen reader reads it: inline tags dropped, the others as spaces,
     whitespace collapsed (so a button reads "Take: Shopping for Maria Rossi")."""
-    text = re.sub(r"<[^>]+>", " ", INLINE_TAG.sub("", html_of(response)))
-    return " ".join(text.split())
+    return text_of_html(html_of(response))
 
 
 @pytest.fixture
@@ -195,6 +199,55 @@ def test_today_shows_a_coordinator_the_alerts_and_the_desks_needs_with_one_click
     assert "Take: Shopping for Maria Rossi" in text
 
 
+def test_today_shows_the_most_urgent_rows_of_each_section_and_says_how_many_there_are(
+    client_of, desk_coordinator, volunteer, person_a, shopping, loneliness
+):
+    add_work(volunteer, person_a, shopping, loneliness, TODAY_ROWS + 2)
+    response = client_of(desk_coordinator).get(reverse("listening:today"))
+    html, text = html_of(response), text_of(response)
+
+    assert html.count("data-follow-up=") == html.count("data-alert=") == TODAY_ROWS
+    assert html.count("data-need=") == TODAY_ROWS
+    total, desk_total = TODAY_ROWS + 2, 2 * (TODAY_ROWS + 2)  # two needs handed over a round
+    assert f"The {TODAY_ROWS} most urgent of {total} are shown. See all {total}: Call-backs" in text
+    assert f"See all {total}: Alerts to act on" in text
+    assert f"The {TODAY_ROWS} most urgent of {desk_total} are shown." in text
+    assert f'href="{reverse("listening:follow_ups")}"' in html
+    assert f'href="{reverse("listening:desk")}?show=todo"' in html
+
+
+def test_today_counts_every_overdue_alert_and_shows_them_first(
+    client_of, coordinator, volunteer, person_a, loneliness
+):
+    with time_machine.travel(timezone.now() - dt.timedelta(hours=1)):
+        late = [raise_alert(volunteer, person_a, loneliness) for _ in range(TODAY_ROWS + 1)]
+    recent = raise_alert(volunteer, person_a, loneliness, RedFlag.VIOLENCE)
+    html = html_of(client_of(coordinator).get(reverse("listening:today")))
+
+    assert f"{TODAY_ROWS + 1} alerts not acknowledged in time" in text_of_html(html)
+    assert len(re.findall(r'data-alert="[^"]+" data-overdue>', html)) == TODAY_ROWS
+    assert str(recent.pk) not in html and str(late[0].pk) in html
+
+
+def test_today_takes_the_same_queries_with_many_rows_in_each_section(
+    client_of, desk_coordinator, volunteer, person_a, shopping, loneliness
+):
+    client = client_of(desk_coordinator)
+    url = reverse("listening:today")
+    client.get(url)  # session and caches warm
+    add_work(volunteer, person_a, shopping, loneliness, 1)
+    few = queries_of(client, url)
+    add_work(volunteer, person_a, shopping, loneliness, 2 * TODAY_ROWS)
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+
+    assert len(many) == few
+    assert html_of(response).count("<tr data-") == 3 * TODAY_ROWS
+    writes = [q["sql"] for q in many.captured_queries if "auditlog_logentry" in q["sql"]]
+    assert len(writes) == 1 and writes[0].startswith("INSERT")  # one INSERT for every row shown
+
+
 # --- the desk ---------------------------------------------------------------------------
 
 
@@ -246,6 +299,19 @@ def test_the_desk_queue_filters_waiting_needs_and_mine(
     assert str(waiting.pk) in everything and str(taken.pk) in everything
     assert str(waiting.pk) in only_waiting and str(taken.pk) not in only_waiting
     assert str(taken.pk) in only_mine and str(waiting.pk) not in only_mine
+
+
+def test_the_desk_queue_shows_what_today_lists_waiting_needs_and_mine(
+    client_of, desk_operator, volunteer, person_a, shopping, loneliness, desk
+):
+    waiting = call(volunteer, person_a, shopping, hand=True)
+    mine = take_need(desk_operator, need=call(volunteer, person_a, loneliness, hand=True))
+    colleague = UserFactory(username="collega")
+    MembershipFactory(user=colleague, organisation=desk, role=Role.PROXIMITY_OPERATOR)
+    theirs = take_need(colleague, need=call(volunteer, person_a, shopping, hand=True))
+    html = html_of(client_of(desk_operator).get(reverse("listening:desk"), {"show": "todo"}))
+    assert str(waiting.pk) in html and str(mine.pk) in html
+    assert str(theirs.pk) not in html
 
 
 def test_the_desk_queue_says_plainly_when_it_is_empty(client_of, desk_operator):
@@ -364,6 +430,59 @@ def test_the_volunteer_sees_a_handed_over_need_without_the_desks_actions(
 def test_needs_i_handed_over_says_plainly_when_there_are_none(client_of, volunteer):
     text = text_of(client_of(volunteer).get(reverse("listening:handed_over")))
     assert "You have not handed over any need yet." in text
+
+
+# --- call-backs -------------------------------------------------------------------------
+
+
+def test_the_call_backs_page_lists_every_call_back_due_a_page_at_a_time(
+    client_of, volunteer, operator, person_a, monkeypatch
+):
+    monkeypatch.setattr(views_desk, "PAGE_SIZE", 3)
+    today = timezone.localdate()
+    due = [
+        plan_follow_up(
+            volunteer,
+            person=person_a,
+            data=FollowUpInput(due_on=today, window_start=dt.time(9 + i), reason=f"motivo {i}"),
+        )
+        for i in range(4)
+    ]
+    colleagues = plan_follow_up(
+        volunteer, person=person_a, data=FollowUpInput(due_on=today, assignee=operator)
+    )
+    later = plan_follow_up(
+        volunteer, person=person_a, data=FollowUpInput(due_on=today + dt.timedelta(days=1))
+    )
+    client = client_of(volunteer)
+    first = client.get(reverse("listening:follow_ups"))
+    second = client.get(reverse("listening:follow_ups"), {"page": 2})
+    html = html_of(first) + html_of(second)
+
+    assert [str(f.pk) in html_of(first) for f in due] == [True, True, True, False]
+    assert str(due[3].pk) in html_of(second)
+    assert str(colleagues.pk) not in html and str(later.pk) not in html
+    assert "Page 1 of 2" in text_of(first)
+    assert f'name="next" value="{reverse("listening:follow_ups")}?page=2"' in html_of(second)
+
+
+def test_the_call_backs_page_records_which_persons_call_backs_were_shown(
+    client_of, volunteer, person_a
+):
+    from auditlog.models import LogEntry
+
+    follow_up = plan_follow_up(
+        volunteer, person=person_a, data=FollowUpInput(due_on=timezone.localdate())
+    )
+    client_of(volunteer).get(reverse("listening:follow_ups"))
+    entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS, object_pk=str(follow_up.pk))
+    assert entry.actor == volunteer
+    assert entry.additional_data == {"person": str(person_a.pk), "via": "list"}
+
+
+def test_the_call_backs_page_says_plainly_when_there_are_none(client_of, volunteer):
+    text = text_of(client_of(volunteer).get(reverse("listening:follow_ups")))
+    assert "No call-backs to make today." in text
 
 
 # --- alerts -----------------------------------------------------------------------------
@@ -533,6 +652,26 @@ def test_overdue_alerts_come_first_on_the_alerts_page(
     assert html.index(f'data-alert="{late.pk}"') < html.index(f'data-alert="{acknowledged.pk}"')
 
 
+def test_the_alerts_page_shows_a_page_of_alerts_and_counts_them_all(
+    client_of, coordinator, volunteer, person_a, loneliness, monkeypatch
+):
+    monkeypatch.setattr(views_desk, "PAGE_SIZE", 2)
+    with time_machine.travel(timezone.now() - dt.timedelta(hours=1)):
+        late = [raise_alert(volunteer, person_a, loneliness) for _ in range(3)]
+    recent = raise_alert(volunteer, person_a, loneliness, RedFlag.VIOLENCE)
+    client = client_of(coordinator)
+    first = client.get(reverse("listening:alerts"))
+    second = client.get(reverse("listening:alerts"), {"page": 2})
+
+    assert [str(a.pk) in html_of(first) for a in [*late, recent]] == [True, True, False, False]
+    assert str(late[2].pk) in html_of(second) and str(recent.pk) in html_of(second)
+    for response in (first, second):
+        assert "4 alerts to act on, 3 overdue." in text_of(response)
+    refresh_url = re.search(r'hx-get="([^"]+)" hx-trigger="every 10s"', html_of(second))[1]
+    assert refresh_url.startswith(f"{reverse('listening:alerts')}?page=2&amp;seen=")
+    assert 'name="page" value="2"' in html_of(second)  # acknowledging keeps the page
+
+
 def test_the_overdue_notice_counts_overdue_alerts_and_links_the_alerts_page(
     client_of, coordinator, volunteer, person_a, loneliness
 ):
@@ -569,7 +708,7 @@ def add_work(volunteer, person, shopping, loneliness, n):
         call(volunteer, None, shopping, hand=True, caller_first_name="Giovanni")
 
 
-@pytest.mark.parametrize("name", ["today", "desk", "alerts", "handed_over"])
+@pytest.mark.parametrize("name", ["today", "follow_ups", "desk", "alerts", "handed_over"])
 def test_a_list_page_takes_as_many_queries_for_20_items_as_for_2(
     client_of,
     desk_coordinator,
@@ -589,7 +728,7 @@ def test_a_list_page_takes_as_many_queries_for_20_items_as_for_2(
     add_work(volunteer, person_a, shopping, loneliness, 18)
     with django_assert_max_num_queries(few):
         response = client.get(url)
-    assert html_of(response).count("<tr data-") >= 20
+    assert html_of(response).count("<tr data-") >= (3 * TODAY_ROWS if name == "today" else 20)
 
 
 # --- who may open what ------------------------------------------------------------------
@@ -623,6 +762,7 @@ class Page:
 
 PAGES = [
     Page("today", LOG, "GET"),
+    Page("follow_ups", LOG, "GET"),
     Page("desk", DESK, "GET"),
     Page("handed_over", LOG, "GET"),
     Page("need_detail", LOG, "GET", "need"),
@@ -709,7 +849,7 @@ def test_the_matrix_covers_every_daily_work_url():
     assert {p.name for p in urls_desk.urlpatterns} == {page.name for page in PAGES}
 
 
-@pytest.mark.parametrize("name", ["today", "desk", "alerts", "handed_over"])
+@pytest.mark.parametrize("name", ["today", "follow_ups", "desk", "alerts", "handed_over"])
 def test_every_table_has_a_caption_and_scoped_headers(
     client_of, desk_coordinator, volunteer, person_a, shopping, loneliness, name
 ):

@@ -318,15 +318,14 @@ class Alert(PublicIdModel):
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
     )
+
     class Kind(models.TextChoices):
         RED_FLAG = "red_flag", _("Red flag")
         FAILED_ATTEMPTS = "failed_attempts", _("Repeatedly not reached")
         SCREENING_THRESHOLD = "screening_threshold", _("Screening score over the threshold")
         SCREENING_WORSENED = "screening_worsened", _("Screening score worsened")
 
-    kind = models.CharField(
-        _("kind"), max_length=30, choices=Kind.choices, default=Kind.RED_FLAG
-    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.RED_FLAG)
     red_flag = models.CharField(_("red flag"), max_length=30, choices=RedFlag.choices, blank=True)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     social_worker = models.ForeignKey(

@@ -475,7 +475,15 @@ def test_an_outcome_is_recorded_from_the_worklist_with_the_keyboard_alone(
     page.wait_for_function(f"() => document.activeElement.closest({row!r}) !== null")
     assert page.evaluate("document.activeElement.matches('th[scope=row]')")
     assert_focus_visible(page, label="the redrawn row")
+    # htmx settles the swap (and applies autofocus) after the response: Tab once it is done.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
     page.keyboard.press("Tab")
+    page.wait_for_function(
+        "(sel) => document.activeElement && document.activeElement.matches(sel)",
+        arg=f"{row} th a[href='/persone/{person_a.pk}/']",
+    )
     assert is_focused(page, f"{row} th a[href='/persone/{person_a.pk}/']")
     assert_focus_visible(page, label="the person's link after the swap")
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "prossimo.questionnaires",
     "prossimo.programmes",
     "prossimo.directory",
+    "prossimo.referrals",
     "prossimo.api",
     "prossimo.demo",
 ]

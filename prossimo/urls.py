@@ -22,6 +22,8 @@ urlpatterns = [
     path("programmi/", include("prossimo.programmes.urls")),
     path("questionari/", include("prossimo.questionnaires.urls")),
     path("territorio/", include("prossimo.territory.urls")),
+    path("risorse/", include("prossimo.directory.urls")),
+    path("invii/", include("prossimo.referrals.urls")),
     path("api/", api.urls),
     path("gestione/", admin.site.urls),
     path("favicon.ico", core_views.favicon),

@@ -600,6 +600,41 @@ class ServiceNeed(TimeStamped):
         return f"{self.service_id} → {self.category_id}"
 
 
+class ServiceMunicipality(TimeStamped):
+    """A municipality a service serves (not part of HSDS): what "services for people living in
+    X" searches. Filled from the service's areas and the addresses of its locations when HSDS
+    data are imported (`source` says which), or set by hand by an administrator."""
+
+    class Source(models.TextChoices):
+        AREA = "area", _("Service area")
+        LOCATION = "location", _("Address of a location")
+        MANUAL = "manual", _("Set by hand")
+
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.CASCADE,
+        related_name="municipalities_served",
+        verbose_name=_("service"),
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+
+    class Meta:
+        verbose_name = _("municipality served")
+        verbose_name_plural = _("municipalities served")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "municipality"], name="directory_municipality_once"
+            )
+        ]
+        indexes = [models.Index(fields=["municipality", "service"], name="directory_served_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} → {self.municipality_id}"
+
+
 class InformalResourceQuerySet(models.QuerySet["InformalResource"]):
     def visible_to(self, user: Any) -> InformalResourceQuerySet:
         """Informal resources are a private person's or group's details, listed with their

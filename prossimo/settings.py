@@ -289,12 +289,26 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="prossimo@localhost")
 
 # --- security headers --------------------------------------------------------------------
+def _tile_origins(template: str) -> list[str]:
+    """The origin(s) of a tile URL template, for the CSP's img-src ({s} → a wildcard)."""
+    from urllib.parse import urlsplit
+
+    if not template:
+        return []
+    parts = urlsplit(template.replace("{s}", "*"))
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+_tile_sources = _tile_origins(
+    env.str("PROSSIMO_MAP_TILES_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        # The map's tile server (PROSSIMO_MAP_TILES_URL), images only.
+        "img-src": ["'self'", "data:", *_tile_sources],
         # Bootstrap Italia's CSS embeds an icon font as a data: URI (fonts cannot run code).
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
@@ -342,4 +356,17 @@ PROSSIMO_API_PUBLIC_DOCS = env.bool("PROSSIMO_API_PUBLIC_DOCS", default=not PROD
 # The read-only HSDS API of the directory (/api/hsds/…) is open to everyone: formal services
 # are public information. False: an API token or a session is needed.
 PROSSIMO_HSDS_API_PUBLIC = env.bool("PROSSIMO_HSDS_API_PUBLIC", default=True)
+# The directory map's tiles: a URL template ({z}/{x}/{y}, optional {s}) and its attribution.
+# Only the map's background comes from there (no script, no data is sent but the tile
+# coordinates); the page works as a list when it does not answer. Empty: no tiles at all.
+PROSSIMO_MAP_TILES_URL = env.str(
+    "PROSSIMO_MAP_TILES_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+PROSSIMO_MAP_TILES_ATTRIBUTION = env.str(
+    "PROSSIMO_MAP_TILES_ATTRIBUTION",
+    default="&copy; OpenStreetMap contributors",
+)
+# A referral to a service not received by the receiving organisation within this many hours
+# raises an alert to the sender.
+PROSSIMO_REFERRAL_RECEIPT_HOURS = env.int("PROSSIMO_REFERRAL_RECEIPT_HOURS", default=48)
 FORM_RENDERER = "prossimo.core.forms.FormRenderer"

@@ -36,6 +36,7 @@ from typing import Any
 from django.core.management import call_command
 from django.db import connection, models, transaction
 
+from prossimo.core.maintenance import optimize_database
 from prossimo.core.text import fold
 
 # Bump to force a rebuild when the data's meaning changes but no part's source does.
@@ -337,14 +338,19 @@ class BulkLoader:
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
     def finish(self) -> None:
-        """Statistics for the planner, as autovacuum would gather them on a live database."""
+        """Statistics for the planner, as a live database has them: autovacuum's on
+        PostgreSQL, Prossimo's nightly `optimize_database` on SQLite."""
         if not self.tuned:
             return
         with connection.cursor() as cursor:
             if self.vendor == "sqlite":
                 connection.enable_constraint_checking()
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            else:
+        if self.vendor == "sqlite":
+            # What `prossimo serve` at start and the worker every night do.
+            optimize_database()
+        with connection.cursor() as cursor:
+            if self.vendor != "sqlite":
                 cursor.execute("VACUUM ANALYZE")
 
 

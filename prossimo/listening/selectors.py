@@ -586,3 +586,34 @@ def person_timeline(user: Any, person: Person, *, limit: int = 100) -> list[Time
         entries.append(TimelineEntry(when, "follow_up", follow_up))
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]
+
+
+def open_needs_of(user: Any, person_ids: Sequence[Any]) -> dict[Any, list[Need]]:
+    """The open needs of these people that `user` may read, oldest first, by person: the same
+    rows as `Need.objects.visible_to(user).open().filter(person_id__in=person_ids)`, with the
+    category loaded. Two queries.
+
+    For a page of rows (a worklist): which of these people the user may see is asked first,
+    for these people only (`Person.objects.visible_among`), instead of through the whole
+    visible territory that `visible_to`'s subquery describes — on a territory of a million
+    people the planners would otherwise build that set on every page."""
+    ids = list(dict.fromkeys(person_ids))
+    found: dict[Any, list[Need]] = {}
+    if not ids or not user_can(user, Perm.LISTENING_LOG):
+        return found
+    orgs = list(organisation_ids_with_roles(user, CASEWORK_ROLES))
+    seen = list(Person.objects.visible_among(user, ids).values_list("pk", flat=True))
+    for need in (
+        Need.objects.open()
+        .filter(person_id__in=ids)
+        .filter(
+            Q(person_id__in=seen)
+            | Q(owner_organisation_id__in=orgs)
+            | Q(contact__organisation_id__in=orgs)
+        )
+        .select_related("category")
+        .only("person_id", "note", "created_at", "category__name", "category__name_en")
+        .order_by("created_at", "pk")
+    ):
+        found.setdefault(need.person_id, []).append(need)
+    return found

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from prossimo.core.models import PublicIdModel, TimeStamped
@@ -49,6 +50,30 @@ CASEWORK_ROLES = frozenset(
 )
 
 
+def _territory_rule(user: Any) -> Q | None:
+    """Which people `user` may open, as a condition on a person's own row: None for nobody,
+    an empty Q for everyone (administrators), else the people living in a municipality one
+    of the user's casework organisations serves (directly or through an ambito) and the
+    people shared with one of them. Person-side filters on three small subqueries: cheap to
+    plan and execute, and each can use the (municipality, …) index."""
+    from prossimo.territory.selectors import (
+        municipality_ids_served_by,
+        organisation_ids_with_roles,
+    )
+
+    codes = permissions_of(user)
+    if Perm.PEOPLE_VIEW not in codes:
+        return None
+    if Perm.PEOPLE_ALL_TERRITORIES in codes:
+        return Q()
+    org_ids = organisation_ids_with_roles(user, CASEWORK_ROLES)
+    if not org_ids:
+        return None
+    direct, via_ambiti = municipality_ids_served_by(org_ids)
+    shared = PersonShare.objects.filter(organisation_id__in=org_ids).values("person_id")
+    return Q(municipality_id__in=direct) | Q(municipality_id__in=via_ambiti) | Q(pk__in=shared)
+
+
 class PersonQuerySet(models.QuerySet["Person"]):
     def visible_to(self, user: Any) -> PersonQuerySet:
         """People whose records `user` may open.
@@ -61,27 +86,30 @@ class PersonQuerySet(models.QuerySet["Person"]):
           people explicitly shared with one of those organisations.
         Merged-away records are never visible; deactivated ones are (filter them if needed).
         """
-        from prossimo.territory.selectors import (
-            municipality_ids_served_by,
-            organisation_ids_with_roles,
-        )
+        rule = _territory_rule(user)
+        if rule is None:
+            return self.none()
+        return self.filter(rule, merged_into__isnull=True)
 
-        codes = permissions_of(user)
-        if Perm.PEOPLE_VIEW not in codes:
+    def visible_among(self, user: Any, ids: Iterable[Any]) -> PersonQuerySet:
+        """The people of `ids` that `user` may open: the same rows as
+        `visible_to(user).filter(pk__in=ids)`, for a page's worth of ids.
+
+        The territory rule is evaluated row by row on the people found by primary key, never
+        used to choose an index: with `visible_to`'s OR of three subqueries, SQLite's planner
+        walks every person of the served municipalities (a MULTI-INDEX OR) before keeping the
+        200 asked for (120 ms on a million people, against 1 ms this way).
+        """
+        ids = list(ids)
+        rule = _territory_rule(user)
+        if rule is None or not ids:
             return self.none()
-        live = self.filter(merged_into__isnull=True)
-        if Perm.PEOPLE_ALL_TERRITORIES in codes:
+        live = self.filter(merged_into__isnull=True, pk__in=ids)
+        if not rule:
             return live
-        org_ids = organisation_ids_with_roles(user, CASEWORK_ROLES)
-        if not org_ids:
-            return self.none()
-        # Person-side filters on three small subqueries: cheap to plan and execute, and each
-        # can use the (municipality, …) index.
-        direct, via_ambiti = municipality_ids_served_by(org_ids)
-        shared = PersonShare.objects.filter(organisation_id__in=org_ids).values("person_id")
-        return live.filter(
-            Q(municipality_id__in=direct) | Q(municipality_id__in=via_ambiti) | Q(pk__in=shared)
-        )
+        return live.alias(
+            _visible=Case(When(rule, then=Value(True)), default=Value(False))
+        ).filter(_visible=True)
 
     def active(self) -> PersonQuerySet:
         return self.filter(is_active=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY, db_periodic_task
+from huey.contrib.djhuey import db_periodic_task
 
+from prossimo.core.tasks import local_time
 from prossimo.programmes.calls import generate_due_calls
+from prossimo.programmes.imports import purge_stale_pending
 from prossimo.programmes.services import resume_suspended
 
 logger = logging.getLogger(__name__)
@@ -25,15 +25,6 @@ logger = logging.getLogger(__name__)
 #: later ones catch up on a missed run and on plans set during the day for today.
 PLAN_HOURS = frozenset(range(4, 23))
 PLAN_MINUTE = 30
-
-
-def local_time(timestamp: dt.datetime) -> dt.datetime:
-    """huey's scheduler timestamp (naive, in UTC unless huey is told otherwise) in the
-    project's time zone (crontab would read it as UTC: 04:30 would be 06:30 in Rome)."""
-    if timestamp.tzinfo is None:
-        zone = dt.UTC if getattr(HUEY, "utc", True) else timezone.get_current_timezone()
-        timestamp = timestamp.replace(tzinfo=zone)
-    return timestamp.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
 def plan_calls_due(timestamp: dt.datetime) -> bool:
@@ -50,3 +41,17 @@ def plan_todays_calls() -> dict[str, Any]:
     created = generate_due_calls(today)
     logger.info("plan_todays_calls %s: %d resumed, %d calls", today, resumed, created)
     return {"day": today.isoformat(), "resumed": resumed, "created": created}
+
+
+def purge_due(timestamp: dt.datetime) -> bool:
+    """When `purge_stale_imports` runs: at 03:15 local time."""
+    local = local_time(timestamp)
+    return (local.hour, local.minute) == (3, 15)
+
+
+@db_periodic_task(purge_due, name="programmes.purge_stale_imports")
+def purge_stale_imports() -> int:
+    """Delete the encrypted rows of referral imports previewed and never confirmed."""
+    removed = purge_stale_pending()
+    logger.info("purge_stale_imports: %d removed", removed)
+    return removed

@@ -21,7 +21,8 @@ from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -154,18 +155,100 @@ def call_rows(calls_: list[PlannedCall]) -> list[CallRow]:
     return rows
 
 
-def _row_context(request: HtmxHttpRequest) -> dict[str, Any]:
-    """What every row needs besides its own values, worked out once per page (the outcome
-    buttons are the same in every row: their group is named after the person)."""
-    return {
-        "outcome_buttons": format_html_join(
-            "",
-            '<button type="submit" name="outcome" value="{}" '
-            'class="btn btn-outline-secondary btn-sm">{}</button>',
-            ((o.value, str(o.label)) for o in QUICK_OUTCOMES),
-        ),
-        "csrf_input": csrf_input(request),
-    }
+class RowHtml:
+    """The HTML of the rows of "Chiamate di oggi" (also the row an outcome redraws), built in
+    Python from one format string: the page's fixed texts are translated once, each value is
+    escaped once. The same markup as a template row, at a tenth of the cost: the template
+    engine resolved some 35 variables and tags per row, 8 ms for 200 rows (decision 0010)."""
+
+    ROW = (
+        '<tr id="call-{id}"{overdue_class}>'
+        '<th scope="row"{focus}><a href="{person_url}">{who}</a>{phones}{backup}</th>'
+        "<td>{window}{overdue}{high}</td>"
+        '<td><span class="d-block small">{programme}</span>{why}</td>'
+        "<td>{last}</td>"
+        "<td>{needs}</td>"
+        "<td>{attempts}{last_try}{retry}</td>"
+        '<td><a class="btn btn-primary btn-sm mb-2" href="{start_url}">{start}'
+        '<span class="visually-hidden">: {who}</span></a>'
+        '<form method="post" action="{outcome_url}" hx-post="{outcome_url}" '
+        'hx-target="closest tr" hx-swap="outerHTML">{csrf}'
+        '<input type="hidden" name="version" value="{version}">'
+        '<label for="note-{id}" class="small">{note_label}'
+        '<span class="visually-hidden">: {who}</span></label>'
+        '<textarea name="notes" id="note-{id}" maxlength="500" rows="2" '
+        'class="form-control form-control-sm mb-1" autocomplete="off"></textarea>'
+        '<div class="d-flex flex-wrap gap-1" role="group" aria-label="{group_label}">'
+        "{buttons}</div></form></td></tr>"
+    )
+
+    def __init__(self, request: HtmxHttpRequest, *, swapped: bool = False) -> None:
+        self.fixed = {
+            "csrf": str(csrf_input(request)),
+            "buttons": "".join(
+                format_html(
+                    '<button type="submit" name="outcome" value="{}" '
+                    'class="btn btn-outline-secondary btn-sm">{}</button>',
+                    o.value,
+                    o.label,
+                )
+                for o in QUICK_OUTCOMES
+            ),
+            "start": escape(_("Start call")),
+            "note_label": escape(_("Note (optional)")),
+            "focus": ' tabindex="-1" autofocus' if swapped else "",
+        }
+        self.backup = '<br><span class="small fw-normal">{}</span>'.format(
+            escape(_("you call as the backup"))
+        )
+        self.overdue_badge = '<br><span class="badge bg-danger">{}</span> '.format(
+            escape(_("overdue"))
+        )
+        self.high = '<br><span class="badge bg-primary">{}</span>'.format(
+            escape(_("high priority"))
+        )
+        self.none_yet = escape(_("None yet"))
+
+    def __call__(self, row: CallRow) -> SafeString:
+        e = escape
+        last = (
+            f'<span class="small">{e(row.last)}</span>'
+            + (f"<br>{e(row.last_notes)}" if row.last_notes else "")
+            if row.last
+            else self.none_yet
+        )
+        return mark_safe(  # noqa: S308 — every value below is escaped
+            self.ROW.format(
+                **self.fixed,
+                id=e(row.id),
+                version=e(row.version),
+                overdue_class=' class="table-warning"' if row.overdue else "",
+                person_url=e(row.person_url),
+                who=e(row.who),
+                phones="".join(
+                    f'<br><a href="tel:{e(tel)}" class="small fw-normal">{e(shown)}</a>'
+                    for tel, shown in row.phones
+                ),
+                backup=self.backup if row.by_backup else "",
+                window=e(row.window),
+                overdue=f'{self.overdue_badge}<span class="small">{e(row.overdue)}</span>'
+                if row.overdue
+                else "",
+                high=self.high if row.high else "",
+                programme=e(row.programme),
+                why=e(row.why),
+                last=last,
+                needs=e(row.needs or "—"),
+                attempts=e(row.attempts),
+                last_try=f'<br><span class="small">{e(row.last_try)}</span>'
+                if row.last_try
+                else "",
+                retry=f'<br><span class="small">{e(row.retry)}</span>' if row.retry else "",
+                start_url=e(row.start_url),
+                outcome_url=e(row.outcome_url),
+                group_label=e(row.group_label),
+            )
+        )
 
 
 def _today_context(request: HtmxHttpRequest) -> dict[str, Any]:
@@ -175,9 +258,8 @@ def _today_context(request: HtmxHttpRequest) -> dict[str, Any]:
     return {
         "nav": "calls",
         "today": today,
-        "rows": call_rows(found),
+        "rows": list(map(RowHtml(request), call_rows(found))),
         "overdue_count": sum(1 for c in found if c.due_on < today),
-        **_row_context(request),
     }
 
 
@@ -240,12 +322,10 @@ def call_outcome(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
         found = worklist.calls_for_today(request.user, only=[call.pk])
         audit_access(request.user, found, via="worklist")
         context = {
-            "row": call_rows(found)[0] if found else None,
+            "row": RowHtml(request, swapped=True)(call_rows(found)[0]) if found else None,
             "call": call,
             "notice": notice,
             "ok": ok,
-            "swapped": True,
-            **_row_context(request),
         }
         return render(request, "programmes/calls/_outcome.html", context)
     (messages.success if ok else messages.error)(request, notice)

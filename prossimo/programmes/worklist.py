@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from prossimo.core.permissions import Perm, user_can
-from prossimo.listening.models import Need
+from prossimo.listening.selectors import open_needs_of
 from prossimo.people.models import Phone
 from prossimo.programmes.calls import (
     CALLING_ROLES,
@@ -88,7 +88,7 @@ def calls_for_today(
     `fragility_notes`; `last_notes` / `last_answered_at` (the enrolment's last answered
     attempt: its notes, else its contact's notes); `last_outcome` / `last_attempt_at` (this
     call's last try); `open_needs` (open needs of the person the user may see); `is_overdue`
-    and `waiting` (a retry not due yet). Five queries whatever the number of calls. `only`
+    and `waiting` (a retry not due yet). Six queries whatever the number of calls. `only`
     narrows the list to some calls (a row redrawn after an outcome).
     """
     if not user_can(user, Perm.PROGRAMMES_CALL):
@@ -142,7 +142,7 @@ def calls_for_today(
     programmes = Programme.objects.only("name", "name_en", "attempts_per_call").in_bulk(
         {c.programme_id for c in calls}  # type: ignore[attr-defined]
     )
-    needs = _open_needs(user, person_ids)
+    needs = open_needs_of(user, list(person_ids))
     outcomes = dict(CallAttempt.Outcome.choices)
     for call in calls:
         row: Any = call
@@ -154,23 +154,6 @@ def calls_for_today(
         row.waiting = bool(call.next_attempt_at and call.next_attempt_at > now)
         row.last_outcome_label = outcomes.get(row.last_outcome or "", "")
     return calls
-
-
-def _open_needs(user: Any, person_ids: Iterable[Any]) -> dict[Any, list[Need]]:
-    ids = list(person_ids)
-    found: dict[Any, list[Need]] = {}
-    if not ids:
-        return found
-    for need in (
-        Need.objects.visible_to(user)
-        .open()
-        .filter(person_id__in=ids)
-        .select_related("category")
-        .only("person_id", "note", "category__name", "category__name_en")
-        .order_by("created_at")
-    ):
-        found.setdefault(need.person_id, []).append(need)
-    return found
 
 
 def call_history(user: Any, enrolment: Enrolment, *, limit: int = 50) -> list[PlannedCall]:

@@ -200,3 +200,41 @@ def test_the_worklist_lists_the_first_rows_and_counts_every_item(
     assert [a.red_flag for a in work.alerts] == [RedFlag.VIOLENCE] * 2  # overdue first
     assert work.overdue_alert_ids == {a.pk for a in work.alerts}
     assert worklist_today(coordinator, limit=10).alerts[3].red_flag == RedFlag.ALONE_AND_UNWELL
+
+
+def test_open_needs_of_some_people_are_those_visible_to_reads_for_every_role(
+    volunteer,
+    social_worker,
+    coordinator,
+    monitoring,
+    administrator,
+    outsider,
+    person_a,
+    person_b,
+    loneliness,
+    shopping,
+    desk_operator,
+    django_assert_max_num_queries,
+):
+    from prossimo.listening.selectors import open_needs_of
+
+    call(volunteer, person_a, loneliness)
+    call(volunteer, person_a, shopping, hand=True)  # handed to the desk
+    call(outsider, person_b, loneliness)
+    closed = call(volunteer, person_a, shopping).needs.get()
+    Need.objects.filter(pk=closed.pk).update(status=Need.Status.MET)
+    ids = [person_a.pk, person_b.pk]
+    users = (volunteer, social_worker, coordinator, monitoring, administrator, outsider)
+    for user in (*users, desk_operator):
+        expected = {
+            n.pk for n in Need.objects.visible_to(user).open().filter(person_id__in=ids)
+        }
+        user._prossimo_roles = None
+        with django_assert_max_num_queries(3):
+            found = open_needs_of(user, ids)
+        assert {n.pk for needs in found.values() for n in needs} == expected, user
+        for person_id, needs in found.items():
+            assert all(n.person_id == person_id for n in needs)
+            assert [n.created_at for n in needs] == sorted(n.created_at for n in needs)
+    assert open_needs_of(volunteer, []) == {}
+    assert open_needs_of(monitoring, ids) == {}

@@ -39,3 +39,25 @@ def test_anonymous_user_sees_nobody(person_a):
     from django.contrib.auth.models import AnonymousUser
 
     assert not Person.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_visible_among_some_ids_is_visible_to_restricted_to_them_for_every_role(
+    volunteer, social_worker, coordinator, monitoring, administrator, outsider, person_a, person_b
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    from prossimo.people.services import share_person
+    from prossimo.people.tests.factories import PersonFactory
+
+    merged = PersonFactory(municipality=person_a.municipality, merged_into=person_a)
+    shared = PersonFactory(municipality=person_b.municipality)
+    own = volunteer.memberships.get().organisation
+    share_person(administrator, person=shared, organisation=own)
+    elsewhere = PersonFactory(municipality=person_b.municipality)
+    asked = [person_a.pk, person_b.pk, merged.pk, shared.pk, elsewhere.pk]
+    users = (volunteer, social_worker, coordinator, monitoring, administrator, outsider)
+    for user in (*users, AnonymousUser()):
+        for ids in (asked, asked[:1], []):
+            expected = set(Person.objects.visible_to(user).filter(pk__in=ids))
+            assert set(Person.objects.visible_among(user, ids)) == expected, (user, ids)
+    assert set(Person.objects.visible_among(volunteer, asked)) == {person_a, shared}

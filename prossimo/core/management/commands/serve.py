@@ -25,7 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress import serve
 
+        from prossimo.core.maintenance import optimize_database
         from prossimo.wsgi import application
+
+        optimize_database()
 
         worker = None
         if not options["no_worker"] and not settings.HUEY.get("immediate"):

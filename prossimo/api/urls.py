@@ -16,6 +16,7 @@ from ninja.openapi.docs import Swagger
 
 from prossimo.api.auth import TokenAuth, require
 from prossimo.api.errors import error_body, install_error_handlers
+from prossimo.api.fhir import router as fhir_router
 from prossimo.api.hsds import router as hsds_router
 from prossimo.api.listening import router as listening_router
 from prossimo.api.people import router as people_router
@@ -86,3 +87,4 @@ api.add_router("/telephony", "prossimo.api.telephony.router")
 api.add_router("", listening_router)
 api.add_router("", programmes_router)
 api.add_router("/hsds", hsds_router)
+api.add_router("/fhir", fhir_router)

@@ -43,6 +43,9 @@ class Perm:
     PROGRAMMES_MANAGE = "programmes.manage"  # take in charge, change state, plan calls
     PROGRAMMES_CALL = "programmes.call"  # "Chiamate di oggi": make the planned calls
     QUESTIONNAIRES_ADMINISTER = "questionnaires.administer"  # record a screening
+    # Closed-loop referrals to the services of the directory (referrals app)
+    REFERRALS_SEND = "referrals.send"  # send a need to a service, cancel what one's org sent
+    REFERRALS_RECEIVE = "referrals.receive"  # work the incoming queue: accept, reject, report
 
 
 _CASEWORK = {
@@ -55,9 +58,24 @@ _CASEWORK = {
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VOLUNTEER: frozenset(_CASEWORK | {Perm.PROGRAMMES_CALL}),
-    Role.PROXIMITY_OPERATOR: frozenset(_CASEWORK | {Perm.DESK_WORK, Perm.PROGRAMMES_CALL}),
+    Role.PROXIMITY_OPERATOR: frozenset(
+        _CASEWORK
+        | {
+            Perm.DESK_WORK,
+            Perm.PROGRAMMES_CALL,
+            Perm.REFERRALS_SEND,
+            Perm.REFERRALS_RECEIVE,
+        }
+    ),
     Role.SOCIAL_WORKER: frozenset(
-        _CASEWORK | {Perm.PEOPLE_DEACTIVATE, Perm.ALERTS_MANAGE, Perm.PROGRAMMES_REFER}
+        _CASEWORK
+        | {
+            Perm.PEOPLE_DEACTIVATE,
+            Perm.ALERTS_MANAGE,
+            Perm.PROGRAMMES_REFER,
+            Perm.REFERRALS_SEND,
+            Perm.REFERRALS_RECEIVE,
+        }
     ),
     Role.COORDINATOR: frozenset(
         _CASEWORK
@@ -70,6 +88,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PROGRAMMES_REFER,
             Perm.PROGRAMMES_MANAGE,
             Perm.PROGRAMMES_CALL,
+            Perm.REFERRALS_SEND,
+            Perm.REFERRALS_RECEIVE,
         }
     ),
     # Aggregates only: no permission that opens a person's record.
@@ -89,6 +109,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PROGRAMMES_REFER,
             Perm.PROGRAMMES_MANAGE,
             Perm.PROGRAMMES_CALL,
+            Perm.REFERRALS_SEND,
+            Perm.REFERRALS_RECEIVE,
         }
     ),
 }

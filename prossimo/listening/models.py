@@ -324,6 +324,7 @@ class Alert(PublicIdModel):
         FAILED_ATTEMPTS = "failed_attempts", _("Repeatedly not reached")
         SCREENING_THRESHOLD = "screening_threshold", _("Screening score over the threshold")
         SCREENING_WORSENED = "screening_worsened", _("Screening score worsened")
+        REFERRAL_NOT_RECEIVED = "referral_not_received", _("Referral not received")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.RED_FLAG)
     red_flag = models.CharField(_("red flag"), max_length=30, choices=RedFlag.choices, blank=True)

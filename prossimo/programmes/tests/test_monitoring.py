@@ -292,6 +292,7 @@ def test_alerts_raised_acknowledged_in_time_and_mean_time_to_acknowledge(world, 
         ("failed_attempts", 1, 1),
         ("screening_threshold", 1, 0),
         ("screening_worsened", 0, 0),
+        ("referral_not_received", 0, 0),  # every kind is listed, even with none
     }
 
 

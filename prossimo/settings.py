@@ -369,4 +369,9 @@ PROSSIMO_MAP_TILES_ATTRIBUTION = env.str(
 # A referral to a service not received by the receiving organisation within this many hours
 # raises an alert to the sender.
 PROSSIMO_REFERRAL_RECEIPT_HOURS = env.int("PROSSIMO_REFERRAL_RECEIPT_HOURS", default=48)
+# Where this installation's FHIR canonical URLs live (the need-category code system,
+# questionnaires): set it to the public address of the deployment's /api/fhir.
+PROSSIMO_FHIR_CANONICAL_BASE = env.str(
+    "PROSSIMO_FHIR_CANONICAL_BASE", default="https://prossimo.example.org/fhir"
+)
 FORM_RENDERER = "prossimo.core.forms.FormRenderer"

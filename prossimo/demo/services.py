@@ -37,7 +37,9 @@ from prossimo.core.models import User
 from prossimo.core.permissions import Role
 from prossimo.core.text import fold
 from prossimo.demo import history, screenings
-from prossimo.listening.models import Alert
+from prossimo.demo.directory import build_demo_directory, build_demo_service_referrals
+from prossimo.directory.models import Service
+from prossimo.listening.models import Alert, Contact, Need
 from prossimo.people.models import Consent, Person, Phone, ReferencePerson
 from prossimo.programmes.models import (
     Absence,
@@ -49,6 +51,7 @@ from prossimo.programmes.models import (
     Programme,
 )
 from prossimo.questionnaires.models import Response
+from prossimo.referrals.models import Referral, ReferralDestination, ReferralTransition
 from prossimo.territory.models import Ambito, Membership, Municipality, Organisation
 from prossimo.territory.services import ensure_territory_loaded
 
@@ -135,9 +138,9 @@ PROGRAMME_ORGANISATIONS = {
 START_PAGES = {
     "volontario": "/programmi/chiamate/ (Chiamate di oggi)",
     "volontario2": "/programmi/chiamate/",
-    "operatore": "/ascolto/oggi/",
+    "operatore": "/ascolto/oggi/, /risorse/, /invii/inviati/",
     "assistente": "/programmi/segnalazioni/, /ascolto/allerte/",
-    "coordinatore": "/programmi/prese-in-carico/, /programmi/chiamate/assenze/",
+    "coordinatore": "/programmi/prese-in-carico/, /invii/ricevuti/",
     "monitoraggio": "/programmi/monitoraggio/",
     "amministratore": "/gestione/",
 }
@@ -202,6 +205,14 @@ def build_demo(*, people: int = PEOPLE, programmes: bool = True) -> DemoReport:
                         users,
                         Alert.objects.exclude(pk__in=alerts_before),
                         today=timezone.localdate(),
+                    )
+                with transaction.atomic():
+                    found = build_demo_directory(_municipalities("LC", "MB"))
+                    report.created["directory services"] = int(found.get("services", 0))
+                    report.created["referrals to services"] = build_demo_service_referrals(
+                        sender=users["operatore"],
+                        receiver=users["coordinatore"],
+                        receiving_organisation=organisations[ORG_ASSOCIATION],
                     )
                 report.created["enrolments"] = replayed.enrolments
                 report.created["planned calls"] = replayed.calls
@@ -613,7 +624,7 @@ class _PeopleGenerator:
 def _forget_audit(high_water: int, users: dict[str, User]) -> int:
     """Delete the audit entries the services wrote while the demo replayed its history (the
     demo writes none, as for the people it creates): those written since `high_water`, about
-    the programmes' and screenings' rows, by a demo user or by the system."""
+    the programmes', screenings', calls' and referrals' rows, by a demo user or the system."""
     content_types = ContentType.objects.get_for_models(
         Programme,
         Enrolment,
@@ -625,6 +636,12 @@ def _forget_audit(high_water: int, users: dict[str, User]) -> int:
         Alert,
         Response,
         Person,
+        Contact,
+        Need,
+        Service,
+        Referral,
+        ReferralDestination,
+        ReferralTransition,
     ).values()
     deleted, _by_model = (
         LogEntry.objects.filter(pk__gt=high_water, content_type__in=list(content_types))

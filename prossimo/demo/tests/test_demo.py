@@ -20,6 +20,8 @@ from prossimo.core.permissions import Role, roles_of
 from prossimo.core.text import fold
 from prossimo.demo import history
 from prossimo.demo import services as demo
+from prossimo.directory.models import Schedule, Service, ServiceMunicipality, ServiceNeed
+from prossimo.directory.search import ServiceQuery, search_services
 from prossimo.listening.models import Alert
 from prossimo.people.models import Consent, Person, Phone, ReferencePerson
 from prossimo.programmes import monitoring
@@ -35,6 +37,7 @@ from prossimo.programmes.models import (
 )
 from prossimo.programmes.worklist import calls_for_today
 from prossimo.questionnaires.models import Response
+from prossimo.referrals.models import Referral, ReferralTransition
 from prossimo.territory.models import Ambito, Membership, Municipality, Organisation
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +68,10 @@ MODELS = (
     Absence,
     Response,
     Alert,
+    Service,
+    Schedule,
+    Referral,
+    ReferralTransition,
 )
 
 
@@ -423,3 +430,31 @@ def test_the_demo_is_about_synthetic_people_only_and_leaves_the_clock_real(full_
     assert all(e.endswith("@example.org") for e in User.objects.values_list("email", flat=True))
     real_now = dt.datetime.now(tz=dt.UTC)
     assert abs(timezone.now() - real_now) < dt.timedelta(minutes=1)
+
+
+def test_the_demo_directory_serves_the_territory_and_some_needs_went_to_its_services(
+    full_demo,
+):
+    assert Service.objects.count() == 240
+    assert Schedule.objects.count() > 240
+    lecco = Municipality.objects.get(name="Lecco")
+    assert ServiceMunicipality.objects.filter(municipality=lecco).exists()
+    assert ServiceNeed.objects.exists()
+    # The volunteer's question: services of a need that serve Lecco, found by search.
+    need_id = ServiceNeed.objects.values_list("category_id", flat=True).first()
+    found = search_services(ServiceQuery(need=need_id))
+    assert found.hits
+    # The desk's operator sent needs to services of the association, which worked them.
+    referrals = list(Referral.objects.select_related("need", "service"))
+    assert len(referrals) == 5
+    assert {r.state for r in referrals} == {
+        "requested",
+        "received",
+        "in-progress",
+        "completed",
+        "rejected",
+    }
+    for referral in referrals:
+        assert referral.sender == user("operatore")
+        assert referral.service.needs_met.filter(category=referral.need.category_id).exists()
+    assert ReferralTransition.objects.filter(by=user("coordinatore")).exists()

@@ -8,6 +8,7 @@ next to the fields they are about.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -26,6 +27,7 @@ from prossimo.listening.services import ContactInput, FollowUpInput, NeedInput
 from prossimo.people import selectors as people_selectors
 from prossimo.people.forms import MunicipalityField, MunicipalityInput, SearchForm
 from prossimo.people.models import Person
+from prossimo.territory.models import Municipality
 
 NEEDS_PREFIX = "needs"
 MAX_CALL_LENGTH = dt.timedelta(hours=3)
@@ -136,6 +138,35 @@ class NeedForm(forms.Form):
 
 
 NeedFormSet = forms.formset_factory(NeedForm, extra=1, max_num=20, validate_max=True)
+_NEED_CATEGORY_KEY = re.compile(rf"^{NEEDS_PREFIX}-(\d+)-category$")
+
+
+def chosen_categories(data: QueryDict | None, need_choices: NeedChoices) -> list[NeedCategory]:
+    """The kinds of need chosen in the form's rows, each once, in the order of the rows
+    (whether or not the rest of the form is valid): what the call panels look up."""
+    if data is None:
+        return []
+    rows = sorted(
+        (int(match[1]), str(data.get(key, "")))
+        for key in data
+        if (match := _NEED_CATEGORY_KEY.match(key))
+    )
+    found: dict[str, NeedCategory] = {}
+    for _index, value in rows[: NeedFormSet.max_num]:
+        if value in need_choices.by_id and value not in found:
+            found[value] = need_choices.by_id[value]
+    return list(found.values())
+
+
+def caller_municipality_of(data: QueryDict | None) -> Municipality | None:
+    """The municipality typed for an anonymous caller, if it names one."""
+    text = str(data.get("caller_municipality", "") or "").strip() if data is not None else ""
+    if not text:
+        return None
+    try:
+        return CallForm.base_fields["caller_municipality"].clean(text)
+    except ValidationError:
+        return None
 
 
 # --- the call form ------------------------------------------------------------------------

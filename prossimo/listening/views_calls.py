@@ -9,6 +9,11 @@ A later app may open the form for one of its own work items (a planned call of t
 telephone service: `?chiamata=<id>`) through `register_call_origin`: the item's id rides in a
 hidden field of the draft, the page shows the app's context panel, and logging goes through
 the app's own service (which logs the contact and records what the item needs, at once).
+
+Later apps also add blocks to the form through `call_panels` (the services meeting the chosen
+needs, with "information given" and "send a referral"): built from what the form holds on
+every render, refreshed by HTMX when the needs or the caller change, and recorded in the same
+transaction as the call.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +38,8 @@ from prossimo.core.access import require_permission
 from prossimo.core.audit import audit_access, audit_detail_access
 from prossimo.core.permissions import Perm, user_can
 from prossimo.core.phones import format_phone, normalise_phone
-from prossimo.listening import selectors, services
+from prossimo.listening import call_panels, selectors, services
+from prossimo.listening.call_panels import CallSituation, PanelRejected, ShownPanel
 from prossimo.listening.forms import (
     NEEDS_PREFIX,
     WHO_ANONYMOUS,
@@ -41,6 +47,9 @@ from prossimo.listening.forms import (
     CallForms,
     LinkPersonForm,
     LinkSearchForm,
+    NeedChoices,
+    caller_municipality_of,
+    chosen_categories,
     draft_form_data,
     draft_query,
     person_id_of,
@@ -240,6 +249,59 @@ def _forms(screen: CallScreen, request: HtmxHttpRequest, data: QueryDict | None)
     )
 
 
+def _caller_number(data: QueryDict | None, fallback: str = "") -> str:
+    """The caller's number as typed in the form (E.164), else the one the call came from."""
+    typed = str(data.get("caller_number", "") or "") if data is not None else ""
+    try:
+        return normalise_phone(typed) if typed.strip() else fallback
+    except ValidationError:
+        return fallback
+
+
+def _situation(
+    user: Any,
+    data: QueryDict | None,
+    *,
+    person: Person | None,
+    number: str,
+    need_choices: NeedChoices,
+) -> CallSituation:
+    """What the call panels are built from: the chosen person (and where they live) or the
+    anonymous caller's municipality, and the kinds of need chosen."""
+    return CallSituation(
+        user=user,
+        data=data,
+        person=person,
+        municipality=person.municipality if person is not None else caller_municipality_of(data),
+        categories=chosen_categories(data, need_choices),
+        caller_number=_caller_number(data, number),
+    )
+
+
+def _screen_situation(
+    request: HtmxHttpRequest, screen: CallScreen, forms: CallForms
+) -> CallSituation:
+    data: Any = forms.form.data if forms.form.is_bound else None
+    who = forms.who
+    person = next((p for p in screen.people if str(p.pk) == who), None)
+    return _situation(
+        request.user,
+        data,
+        person=person,
+        number=screen.number,
+        need_choices=forms.needs.form_kwargs["need_choices"],
+    )
+
+
+def _panel_summary(errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The panels' errors as links for the error summary (each field's id is `id_<name>`)."""
+    return [
+        {"anchor": f"id_{name}" if name else "call-panels", "label": "", "message": message}
+        for name, messages in errors.items()
+        for message in messages
+    ]
+
+
 def _render_call(
     request: HtmxHttpRequest,
     *,
@@ -249,7 +311,13 @@ def _render_call(
     version: int | None,
     results: list[Person] | None = None,
     problem: str = "",
+    panels: list[ShownPanel] | None = None,
+    panel_errors: dict[str, list[str]] | None = None,
 ) -> HttpResponse:
+    if panels is None:
+        panels = call_panels.build_panels(_screen_situation(request, screen, forms))
+    open_needs = [n for needs in screen.context.open_needs.values() for n in needs]
+    call_panels.annotate_needs(request.user, open_needs, compact=True)
     action = (
         reverse("listening:call_draft", args=[draft.pk])
         if draft is not None
@@ -273,8 +341,9 @@ def _render_call(
         "danger": RedFlag.DANGER_TO_LIFE in forms.red_flags,
         "emergency_called": bool(form["emergency_called"].value()),
         "emergency_errors": form.errors.get("emergency_called", []),
-        "error_summary": forms.error_summary(),
+        "error_summary": [*forms.error_summary(), *_panel_summary(panel_errors or {})],
         "problem": problem,
+        "call_panels": panels,
         "can_register": user_can(request.user, Perm.PEOPLE_ADD),
     }
     return render(request, CALL_TEMPLATE, context)
@@ -346,18 +415,28 @@ def _log(request: HtmxHttpRequest, draft: Contact | None) -> HttpResponse:
     origin = _origin_in(request.user, data)
     screen = CallScreen(request, draft, data.get("who", ""), [], origin)
     forms = _forms(screen, request, data)
+    situation = _screen_situation(request, screen, forms)
+    panels = call_panels.build_panels(situation)
+    # What the panels were asked (a referral without consent…) is judged before anything is
+    # logged; what they record is written with the call, or nothing is.
+    panel_errors = call_panels.clean_panels(situation, panels)
     stale = False
     log = origin.log if origin is not None else services.log_contact
-    if forms.is_valid():
+    valid = forms.is_valid()
+    if valid and not panel_errors:
         try:
-            contact = log(
-                request.user,
-                data=forms.form.contact_input(number=screen.number),
-                needs=forms.need_inputs(),
-                follow_up=forms.form.follow_up_input(),
-                draft=draft,
-                expected_version=version if draft is not None else None,
-            )
+            with transaction.atomic():
+                contact = log(
+                    request.user,
+                    data=forms.form.contact_input(number=screen.number),
+                    needs=forms.need_inputs(),
+                    follow_up=forms.form.follow_up_input(),
+                    draft=draft,
+                    expected_version=version if draft is not None else None,
+                )
+                call_panels.record_panels(situation, panels, contact)
+        except PanelRejected as exc:
+            panel_errors = exc.errors
         except services.ConcurrentEdit as exc:
             forms.form.add_error(None, exc)
             stale = True
@@ -375,8 +454,18 @@ def _log(request: HtmxHttpRequest, draft: Contact | None) -> HttpResponse:
             version = draft.version
         except services.ConcurrentEdit as exc:
             forms.form.add_error(None, exc)
+    if panel_errors:
+        situation.errors = panel_errors
+        panels = call_panels.build_panels(situation)
     return _render_call(
-        request, draft=draft, forms=forms, screen=screen, version=version, results=None
+        request,
+        draft=draft,
+        forms=forms,
+        screen=screen,
+        version=version,
+        results=None,
+        panels=panels,
+        panel_errors=panel_errors,
     )
 
 
@@ -394,6 +483,8 @@ def _call_post(request: HtmxHttpRequest, draft: Contact | None) -> HttpResponse:
     elif action == "add_need":
         data = with_extra_row(data, NEEDS_PREFIX)
         anchor = "needs-rows"
+    elif action == "panels":
+        anchor = "call-panels"
     try:
         draft, _created = _save_draft(request, draft, data)
     except services.ConcurrentEdit as exc:
@@ -461,8 +552,13 @@ def call_draft(request: HtmxHttpRequest, contact_id: str) -> HttpResponse:
 def call_autosave(request: HtmxHttpRequest) -> HttpResponse:
     """HTMX: keep what is typed (every few seconds) and answer with the new version.
 
-    With `part=emergency` (a red flag ticked) the answer is also the 112 block, shown at once.
+    With `part=emergency` (a red flag ticked) the answer is also the 112 block, shown at once;
+    with `part=panels` (the needs or the caller changed) only the call panels, built again
+    from the form as posted: nothing is saved, so this request, sent at once, never makes the
+    version "Log the call" posts stale (the form's own autosave follows two seconds later).
     """
+    if request.POST.get("part") == "panels":
+        return render(request, f"{CALL_TEMPLATE}#panels", {"call_panels": _posted_panels(request)})
     draft = _posted_draft(request)
     context: dict[str, Any] = {
         "emergency_part": request.POST.get("part") == "emergency",
@@ -491,6 +587,14 @@ def call_autosave(request: HtmxHttpRequest) -> HttpResponse:
         # Reloading the page now reopens the draft instead of an empty form.
         replace_url(response, _draft_url(draft))
     return response
+
+
+def _posted_panels(request: HtmxHttpRequest) -> list[ShownPanel]:
+    """The call panels for the form as posted (the HTMX refresh)."""
+    data = request.POST
+    person = _chosen_person(request.user, data.get("who", ""), [])
+    situation = _situation(request.user, data, person=person, number="", need_choices=NeedChoices())
+    return call_panels.build_panels(situation)
 
 
 @require_permission(Perm.LISTENING_LOG)
@@ -554,6 +658,8 @@ def contact_detail(request: HtmxHttpRequest, contact_id: str) -> HttpResponse:
 
 
 def _contact_context(contact: Contact, request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:
+    record = selectors.contact_record(request.user, contact)
+    call_panels.annotate_needs(request.user, record["needs"])
     return {
         "contact": contact,
         "nav": "call",
@@ -564,7 +670,7 @@ def _contact_context(contact: Contact, request: HtmxHttpRequest, **extra: Any) -
         "duration_minutes": round((contact.duration_seconds or 0) / 60),
         "can_link": contact.is_anonymous and user_can(request.user, Perm.PEOPLE_VIEW),
         "link_form": LinkSearchForm(),
-        **selectors.contact_record(request.user, contact),
+        **record,
         **extra,
     }
 

@@ -9,7 +9,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from prossimo.referrals.models import Referral, ReferralDestination, ReferralTransition
+from prossimo.referrals.models import (
+    Referral,
+    ReferralDestination,
+    ReferralTransition,
+    ServiceInformation,
+)
 
 
 @admin.register(ReferralDestination)
@@ -65,3 +70,13 @@ class ReferralAdmin(ReadOnly, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = [TransitionInline]
+
+
+@admin.register(ServiceInformation)
+class ServiceInformationAdmin(ReadOnly, admin.ModelAdmin):
+    """What callers were told about: looked at only, without the person's data."""
+
+    list_display = ("given_at", "service", "given_by")
+    list_select_related = ("service", "given_by")
+    fields = ("given_at", "service", "given_by")
+    readonly_fields = fields

@@ -267,3 +267,61 @@ class ReferralTransition(models.Model):
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"person": str(self.referral.person_id)}
+
+
+class ServiceInformationQuerySet(models.QuerySet["ServiceInformation"]):
+    def visible_to(self, user: Any) -> ServiceInformationQuerySet:
+        """What callers were told about, for the needs `user` may see
+        (`listening.Need.objects.visible_to`): the listening line's own record, with no data
+        leaving the organisation."""
+        from prossimo.listening.models import Need
+
+        return self.filter(need__in=Need.objects.visible_to(user).values("pk"))
+
+
+class ServiceInformation(PublicIdModel):
+    """ "Information given": a caller was told about a service that meets one of their needs
+    (its phone, its hours), to contact it themselves. Nothing is sent to the service."""
+
+    need = models.ForeignKey(
+        "listening.Need",
+        on_delete=models.PROTECT,
+        related_name="information_given",
+        verbose_name=_("need"),
+    )
+    service = models.ForeignKey(
+        "directory.Service", on_delete=models.PROTECT, related_name="+", verbose_name=_("service")
+    )
+    contact = models.ForeignKey(
+        "listening.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact"),
+        help_text=_("The call on which the information was given."),
+    )
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("given by"),
+    )
+    given_at = models.DateTimeField(_("given at"))
+
+    objects = ServiceInformationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["given_at", "pk"]
+        verbose_name = _("information given about a service")
+        verbose_name_plural = _("information given about services")
+        constraints = [
+            models.UniqueConstraint(fields=["need", "service"], name="referrals_information_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_at:%Y-%m-%d}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"person": str(self.need.person_id) if self.need.person_id else None}

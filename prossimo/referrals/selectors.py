@@ -12,7 +12,12 @@ from django.http import Http404
 
 from prossimo.core.permissions import Perm, Role, permissions_of, user_can
 from prossimo.people.models import Person
-from prossimo.referrals.models import SENDER_STATES, Referral, ReferralTransition
+from prossimo.referrals.models import (
+    SENDER_STATES,
+    Referral,
+    ReferralTransition,
+    ServiceInformation,
+)
 from prossimo.territory.selectors import organisation_ids_with_roles
 
 S = Referral.State
@@ -180,6 +185,25 @@ def referral_status_by_need(user: Any, need_ids: Iterable[Any]) -> dict[Any, lis
     )
     for referral in rows:
         by_need.setdefault(referral.need_id, []).append(referral)
+    return by_need
+
+
+def information_by_need(user: Any, need_ids: Iterable[Any]) -> dict[Any, list[ServiceInformation]]:
+    """For a page of needs: the services each caller was told about (oldest first), by need
+    id, for the needs `user` may see; needs without any are absent. One query."""
+    ids = list(need_ids)
+    by_need: dict[Any, list[ServiceInformation]] = {}
+    if not ids:
+        return by_need
+    rows = (
+        ServiceInformation.objects.visible_to(user)
+        .filter(need_id__in=ids)
+        .select_related("service__organization")
+        .only("need_id", "given_at", "service__name", "service__organization__name")
+        .order_by("given_at", "pk")
+    )
+    for information in rows:
+        by_need.setdefault(information.need_id, []).append(information)
     return by_need
 
 

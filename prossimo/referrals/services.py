@@ -22,7 +22,7 @@ from prossimo.core.audit import audit_event
 from prossimo.core.permissions import Perm, user_can
 from prossimo.core.phones import normalise_phone
 from prossimo.directory.models import Service
-from prossimo.listening.models import Alert, Need
+from prossimo.listening.models import Alert, Contact, Need
 from prossimo.listening.services import ConcurrentEdit
 from prossimo.referrals import selectors
 from prossimo.referrals.models import (
@@ -30,6 +30,7 @@ from prossimo.referrals.models import (
     Referral,
     ReferralDestination,
     ReferralTransition,
+    ServiceInformation,
 )
 from prossimo.territory.models import Organisation
 
@@ -178,6 +179,39 @@ def send_referral(
         extra={"service": str(service.pk), "consent_to_share": consent_to_share, "via": via},
     )
     return referral
+
+
+@transaction.atomic
+def record_information_given(
+    actor: Any, *, need: Need, service: Service, contact: Contact | None = None
+) -> ServiceInformation:
+    """Record that the caller was told about a service meeting their need ("information
+    given": they contact it themselves, nothing is sent to it).
+
+    Rules: the actor may log contacts (`listening.log`) and see the need (else 403); the
+    service is active; once per need and service (telling again keeps the first record). An
+    anonymous caller's need counts too: no personal data is involved.
+    """
+    if not user_can(actor, Perm.LISTENING_LOG):
+        raise PermissionDenied
+    if not Need.objects.visible_to(actor).filter(pk=need.pk).exists():
+        raise PermissionDenied
+    if service.status != Service.Status.ACTIVE:
+        raise ValidationError({"service": [_("This service is not active.")]})
+    existing = ServiceInformation.objects.filter(need=need, service=service).first()
+    if existing is not None:
+        return existing
+    information = ServiceInformation.objects.create(
+        need=need, service=service, contact=contact, given_by=actor, given_at=timezone.now()
+    )
+    audit_event(
+        actor,
+        "referrals.information.given",
+        obj=information,
+        person_id=need.person_id,
+        extra={"need": str(need.pk), "service": str(service.pk)},
+    )
+    return information
 
 
 def transition_error(referral: Referral, to_state: str) -> str | None:

@@ -41,7 +41,9 @@ RESULT_KEYS = (
 )  # fmt: skip
 # Modules of this package that are machinery, not benchmarks; and data parts' modules, named
 # `<area>_data`, are imported by the benchmarks using them.
-_INFRASTRUCTURE = {"runner", "data", "management", "tests", "listening_data", "programmes_data"}
+_INFRASTRUCTURE = {
+    "runner", "data", "management", "tests", "listening_data", "programmes_data", "directory_data",
+}  # fmt: skip
 
 
 class Writer(Protocol):

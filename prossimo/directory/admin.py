@@ -2,7 +2,8 @@
 resources to look at.
 
 HSDS records are public information and have no rule beyond the standard: administrators may
-correct them here (django-auditlog records each change). Links use raw ids: the optional ones
+correct them here (django-auditlog records each change; the search data of the services an edit
+touches are rebuilt at once). Links use raw ids: the optional ones
 may name records we don't hold (decision 0011). Informal resources and imports change only
 through their services.
 """
@@ -18,6 +19,7 @@ from django.http import HttpRequest
 
 from prossimo.directory import models as m
 from prossimo.directory.hsds import tables
+from prossimo.directory.indexing import refresh_services, services_touched
 
 # One-line texts: HSDS stores every text as TEXT, but names and codes fit on a line.
 _SHORT = {
@@ -85,6 +87,25 @@ class HsdsAdmin(admin.ModelAdmin):
         if isinstance(db_field, models.TextField) and db_field.name in _SHORT:
             kwargs["widget"] = TextInput(attrs={"class": "vTextField"})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    # Search data (municipalities served, search documents, opening spans) follow each edit.
+
+    def _table(self) -> str:
+        return next(name for name, spec in tables().items() if spec.model is self.model)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        refresh_services(services_touched(self._table(), [form.instance.pk]))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        touched = services_touched(self._table(), [obj.pk])
+        super().delete_model(request, obj)
+        refresh_services(touched)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        touched = services_touched(self._table(), list(queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
+        refresh_services(touched)
 
 
 class ServiceNeedInline(admin.TabularInline):

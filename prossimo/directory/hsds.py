@@ -28,6 +28,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from prossimo.directory import models as m
+from prossimo.directory.indexing import refresh_services, services_touched
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "data" / "hsds-3.0" / "schema"
 
@@ -977,8 +978,8 @@ def read(path: Path, *, kind: str | None = None) -> Batch:
 
 def write(batch: Batch, existing: dict[str, set[uuid.UUID]]) -> tuple[dict[str, int], ...]:
     """Create or update the records read (in a transaction the caller holds). A record we hold
-    changes only in the fields the input gives; returns the numbers created and updated by
-    table."""
+    changes only in the fields the input gives; the search data of the services touched are
+    rebuilt (`indexing.refresh_services`). Returns the numbers created and updated by table."""
     created: dict[str, int] = {}
     updated: dict[str, int] = {}
     now = timezone.now()
@@ -1001,6 +1002,11 @@ def write(batch: Batch, existing: dict[str, set[uuid.UUID]]) -> tuple[dict[str, 
             spec.model.objects.bulk_update(objects, fields)
         created[name] = len(new)
         updated[name] = len(records) - len(new)
+    # What search reads (municipalities served, search documents, opening spans) follows.
+    touched: set[uuid.UUID] = set()
+    for name, records in batch.records.items():
+        touched |= services_touched(name, records)
+    refresh_services(touched)
     return created, updated
 
 

@@ -13,7 +13,9 @@ organization, a term's parent, …) are foreign keys without a database constrai
 datasets are often extracts of a larger directory, and a link to a record we don't hold is kept
 as it was given, to be written back on export.
 
-Prossimo's own: `ServiceNeed` (which needs of the listening line's taxonomy a service meets)
+Prossimo's own: `ServiceNeed` (which needs of the listening line's taxonomy a service meets),
+`ServiceMunicipality` (which municipalities it serves), `ServiceSearch` and `ServiceOpening`
+(what search reads: a text document and opening spans per service, derived from the rest),
 and `InformalResource` (a person or group who agreed to be listed, seen by staff only, never
 exported). `HsdsImport` records each import.
 """
@@ -168,6 +170,10 @@ class Service(HsdsRecord):
     class Meta:
         verbose_name = _("service")
         verbose_name_plural = _("services")
+        # Search lists active services by name: walked in order, stopping at the page's end.
+        indexes = [
+            models.Index(fields=["status", "name", "id"], name="directory_service_by_name_idx")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -633,6 +639,83 @@ class ServiceMunicipality(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.service_id} → {self.municipality_id}"
+
+
+class ServiceSearch(models.Model):
+    """The search document of a service (not part of HSDS), rebuilt by
+    `prossimo.directory.indexing.refresh_services` whenever what it copies changes.
+
+    `name` (the service's names) and `body` (description, eligibility, organization, needs met,
+    taxonomy terms, places and areas) are indexed for full-text search: on SQLite by the FTS5
+    table `directory_servicesearch_fts` (external content, kept in step by triggers), on
+    PostgreSQL by the generated column `document` (a weighted `tsvector`, Italian stemming
+    without accents) with a GIN index — both made by migration 0003, unknown to the ORM.
+    `stems` holds the Italian stems of the words, so that SQLite's prefix queries on a stem
+    also find words whose stem is not their prefix ("assistenza" → "assistent")."""
+
+    service = models.OneToOneField(
+        Service,
+        on_delete=models.CASCADE,
+        related_name="search_document",
+        verbose_name=_("service"),
+    )
+    name = models.TextField(_("names"), blank=True, default="")
+    body = models.TextField(_("text"), blank=True, default="")
+    stems = models.TextField(_("stems"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+
+    def __str__(self) -> str:
+        return self.name[:60]
+
+
+class ServiceOpening(models.Model):
+    """When a service is open, precomputed from its schedules (not part of HSDS) for "open
+    now" searches: one row per day rule and time span, in minutes of local time (Europe/Rome).
+
+    A row opens on days matching `weekday` (0 Monday … 6 Sunday), optionally only the `nth`
+    such weekday of the month (1…5, or -1 the last…), or on day `month_day` of the month (1…31,
+    -1 the last…); every week, or every `every_weeks` weeks when the week's number (Monday-based
+    weeks since 1970-01-05) modulo `every_weeks` is `week_phase`; between `starts_on` and
+    `ends_on` when given. It is open from `opens` to `closes` (minutes, closes > opens).
+    A span past midnight is split: the part after midnight is a row with `after_midnight`
+    set, whose day rule still describes the day it started on. National holidays count as
+    Sundays (decision 0012)."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="openings", verbose_name=_("service")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), null=True, blank=True)
+    nth = models.SmallIntegerField(_("week of the month"), null=True, blank=True)
+    month_day = models.SmallIntegerField(_("day of the month"), null=True, blank=True)
+    every_weeks = models.PositiveSmallIntegerField(_("every N weeks"), null=True, blank=True)
+    week_phase = models.PositiveSmallIntegerField(_("week phase"), null=True, blank=True)
+    starts_on = models.DateField(_("from"), null=True, blank=True)
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    opens = models.PositiveSmallIntegerField(_("opens (minute of the day)"))
+    closes = models.PositiveSmallIntegerField(_("closes (minute of the day)"))
+    after_midnight = models.BooleanField(_("after midnight"), default=False)
+
+    class Meta:
+        verbose_name = _("opening span")
+        verbose_name_plural = _("opening spans")
+        # Covering indexes: "open at" reads these rows only, never the table.
+        _rule = ["nth", "every_weeks", "week_phase", "starts_on", "ends_on", "service"]
+        indexes = [
+            models.Index(
+                fields=["weekday", "after_midnight", "opens", "closes", "month_day", *_rule],
+                name="directory_open_weekday_idx",
+            ),
+            models.Index(
+                fields=["month_day", "after_midnight", "opens", "closes", "weekday", *_rule],
+                name="directory_open_monthday_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.weekday} {self.opens}-{self.closes}"
 
 
 class InformalResourceQuerySet(models.QuerySet["InformalResource"]):

@@ -1,5 +1,5 @@
-"""Writes of the resource directory: HSDS import and export, the needs a service meets,
-informal resources.
+"""Writes of the resource directory: HSDS import and export, the needs a service meets and
+the municipalities it serves, informal resources.
 
 The page, the API and the `hsds` command call these functions; each checks who may act, runs
 in one transaction and leaves one audit entry.
@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,14 @@ from prossimo.core.audit import audit_event
 from prossimo.core.permissions import Perm, user_can
 from prossimo.core.phones import normalise_phone
 from prossimo.directory import hsds
-from prossimo.directory.models import HsdsImport, InformalResource, Service, ServiceNeed
+from prossimo.directory.indexing import refresh_services
+from prossimo.directory.models import (
+    HsdsImport,
+    InformalResource,
+    Service,
+    ServiceMunicipality,
+    ServiceNeed,
+)
 from prossimo.listening.models import NeedCategory
 from prossimo.territory.models import Municipality
 
@@ -135,11 +143,44 @@ def set_service_needs(actor: Any, *, service: Service, categories: Iterable[Need
     ServiceNeed.objects.bulk_create(
         [ServiceNeed(service=service, category=c) for pk, c in wanted.items() if pk not in current]
     )
+    refresh_services([service.pk])
     audit_event(
         actor,
         "directory.service.needs_set",
         obj=service,
         extra={"needs": sorted(c.code for c in wanted.values())},
+    )
+
+
+@transaction.atomic(durable=True)
+def set_service_municipalities(
+    actor: Any, *, service: Service, municipalities: Iterable[Municipality]
+) -> None:
+    """Say by hand which municipalities a service serves, besides those its service areas and
+    the addresses of its locations give (replacing the previous hand-set list). Rules:
+    directory editors only (`territory.manage`); active municipalities only. A municipality
+    set by hand stays when HSDS data are imported again; the others are recomputed."""
+    if not user_can(actor, Perm.TERRITORY_MANAGE):
+        raise PermissionDenied
+    wanted = {mu.pk: mu for mu in municipalities}
+    if any(not mu.is_active for mu in wanted.values()):
+        raise ValidationError({"municipalities": [_("Choose a valid value.")]})
+    manual = ServiceMunicipality.Source.MANUAL
+    service.municipalities_served.filter(
+        Q(source=manual) | Q(municipality_id__in=list(wanted))
+    ).delete()
+    ServiceMunicipality.objects.bulk_create(
+        [
+            ServiceMunicipality(service=service, municipality_id=pk, source=manual)
+            for pk in sorted(wanted)
+        ]
+    )
+    refresh_services([service.pk])
+    audit_event(
+        actor,
+        "directory.service.municipalities_set",
+        obj=service,
+        extra={"municipalities": sorted(mu.istat_code for mu in wanted.values())},
     )
 
 

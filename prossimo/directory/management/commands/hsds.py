@@ -1,4 +1,5 @@
-"""`prossimo hsds import PATH` / `prossimo hsds export DIR`: the directory as HSDS 3.0."""
+"""`prossimo hsds import PATH` / `prossimo hsds export DIR`: the directory as HSDS 3.0;
+`prossimo hsds reindex`: rebuild what search reads, for every service."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from prossimo.directory.hsds import KINDS
+from prossimo.directory.indexing import refresh_services
 from prossimo.directory.services import export_hsds, import_hsds
 
 
@@ -19,7 +22,7 @@ class Command(BaseCommand):
         "HSDS 3.0 (Open Referral). `import PATH` reads a JSON file or a tabular data package "
         "(a directory of CSV files, or its datapackage.json) and writes all of it or, with any "
         "problem, nothing; `export DIR` writes DIR/services.json, DIR/organizations.json and "
-        "the tabular package in DIR/csv/."
+        "the tabular package in DIR/csv/; `reindex` rebuilds the search data of every service."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,10 +37,19 @@ class Command(BaseCommand):
         reader.add_argument("--as", dest="username", help="record the import as made by this user")
         writer = actions.add_parser("export", help="export the directory as HSDS 3.0")
         writer.add_argument("directory", type=Path, help="where to write (created if missing)")
+        actions.add_parser(
+            "reindex",
+            help="rebuild the search data (municipalities served, search documents, opening "
+            "hours) of every service",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "export":
             self._export(options["directory"])
+        elif options["action"] == "reindex":
+            with transaction.atomic():
+                count = refresh_services(None)
+            self.stdout.write(_("Search data rebuilt for %(count)s service(s).") % {"count": count})
         else:
             self._import(options["path"], options.get("kind"), options.get("username"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape as _escape
 from typing import Any
 
 from django.contrib import messages
@@ -210,7 +211,7 @@ class RowHtml:
         self.none_yet = escape(_("None yet"))
 
     def __call__(self, row: CallRow) -> SafeString:
-        e = escape
+        e = _escape  # Django's `escape` is this, wrapped for lazy strings and marked safe
         last = (
             f'<span class="small">{e(row.last)}</span>'
             + (f"<br>{e(row.last_notes)}" if row.last_notes else "")

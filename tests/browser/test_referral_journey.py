@@ -169,10 +169,13 @@ def test_a_need_sent_to_a_service_from_the_directory_comes_back_completed_to_the
     assert_accessible(page, label="service page")
 
     # --- The sender sends the need to it. -------------------------------------------------
-    # The address the need's "Send to a service" button links to (`referrals/_need_status.html`,
-    # `data-send-referral`). No page shows that button yet: nothing links a need to this form
-    # (see the report of issue 5, point 8), so the test opens the address itself.
-    page.goto(f"/invii/nuovo/?need={need.pk}")
+    # From Maria's record: her history, the call, and the need's "Send to a service" button
+    # (`referrals/_need_status.html`, under each need of the contact page).
+    page.goto(f"/persone/{person_a.pk}/")
+    page.locator(f"a[href='/ascolto/contatti/{need.contact_id}/']").first.click()
+    page.wait_for_url(f"**/ascolto/contatti/{need.contact_id}/")
+    page.locator(f"a[data-send-referral='{need.pk}']").click()
+    page.wait_for_url(re.compile(r"/invii/nuovo/\?need="))
     expect(page.locator("#referral-form")).to_be_visible()
     # Maria's only number is offered, already chosen.
     expect(page.locator(f"input[name=contact_phone][value='{PHONE}']")).to_be_checked()

@@ -14,6 +14,7 @@ Every entry about a person carries `additional_data["person"]`, so a person's tr
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -190,12 +191,58 @@ def _insert(shared: dict[str, Any], varying: tuple[str, ...], rows: list[tuple[A
         with connection.cursor() as cursor:
             cursor.execute(head + ", ".join([row_marks] * len(batch)), params)
 
+    if connection.vendor == "postgresql":
+        _insert_unnest(connection, by_field, fields, varying, rows)
+        return
     if len(rows) <= per_statement:
         write(rows)
         return
     with transaction.atomic(using=db, savepoint=False):
         for start in range(0, len(rows), per_statement):
             write(rows[start : start + per_statement])
+
+
+def _insert_unnest(
+    connection: Any,
+    by_field: list[tuple[Any, int | None, Any]],
+    fields: list[Any],
+    varying: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """PostgreSQL: the rows as one array per varying column, `INSERT … SELECT … FROM
+    unnest(…)`: a few parameters whatever the number of rows, where a VALUES list of 200
+    entries has 3,000 to bind and parse (7 ms against 13 for a page)."""
+    quote = connection.ops.quote_name
+    names = [f"v{i}" for i in range(len(varying))]
+    arrays: list[str] = []
+    columns: list[Any] = [[] for _ in varying]
+    select: list[str] = []
+    params: list[Any] = []
+    for common, at, f in by_field:
+        if at is None:
+            select.append("%s")
+            params.append(common)
+            continue
+        db_type = f.db_type(connection)
+        if isinstance(f, models.JSONField):
+            arrays.append("%s::text[]")
+            select.append(f"{names[at]}::jsonb")
+            columns[at] = [json.dumps(row[at], cls=f.encoder) for row in rows]
+        else:
+            arrays.append(f"%s::{db_type}[]")
+            select.append(names[at])
+            columns[at] = [f.get_db_prep_save(row[at], connection) for row in rows]
+    # The arrays' placeholders come after the shared values' in the statement.
+    order = sorted(range(len(varying)), key=lambda i: [at for _c, at, _f in by_field].index(i))
+    sql = "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS t({})".format(  # noqa: S608
+        quote(LogEntry._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(select),
+        ", ".join(arrays),
+        ", ".join(names[i] for i in order),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + [columns[i] for i in order])
 
 
 def _max_params(connection: Any) -> int:

@@ -50,12 +50,13 @@ CASEWORK_ROLES = frozenset(
 )
 
 
-def _territory_rule(user: Any) -> Q | None:
+def _territory_rule(user: Any, prefix: str = "") -> Q | None:
     """Which people `user` may open, as a condition on a person's own row: None for nobody,
     an empty Q for everyone (administrators), else the people living in a municipality one
     of the user's casework organisations serves (directly or through an ambito) and the
     people shared with one of them. Person-side filters on three small subqueries: cheap to
-    plan and execute, and each can use the (municipality, …) index."""
+    plan and execute, and each can use the (municipality, …) index. `prefix` ("person__")
+    states the rule from a row that points at the person."""
     from prossimo.territory.selectors import (
         municipality_ids_served_by,
         organisation_ids_with_roles,
@@ -71,7 +72,17 @@ def _territory_rule(user: Any) -> Q | None:
         return None
     direct, via_ambiti = municipality_ids_served_by(org_ids)
     shared = PersonShare.objects.filter(organisation_id__in=org_ids).values("person_id")
-    return Q(municipality_id__in=direct) | Q(municipality_id__in=via_ambiti) | Q(pk__in=shared)
+    return (
+        Q(**{f"{prefix}municipality_id__in": direct})
+        | Q(**{f"{prefix}municipality_id__in": via_ambiti})
+        | Q(**{f"{prefix}{'id' if prefix else 'pk'}__in": shared})
+    )
+
+
+def territory_rule(user: Any, prefix: str = "") -> Q | None:
+    """`visible_to`'s rule as a condition (see `_territory_rule`), for a query on another
+    table that evaluates it row by row (`Person.objects.visible_among`'s way)."""
+    return _territory_rule(user, prefix)
 
 
 class PersonQuerySet(models.QuerySet["Person"]):
@@ -107,9 +118,9 @@ class PersonQuerySet(models.QuerySet["Person"]):
         live = self.filter(merged_into__isnull=True, pk__in=ids)
         if not rule:
             return live
-        return live.alias(
-            _visible=Case(When(rule, then=Value(True)), default=Value(False))
-        ).filter(_visible=True)
+        return live.alias(_visible=Case(When(rule, then=Value(True)), default=Value(False))).filter(
+            _visible=True
+        )
 
     def active(self) -> PersonQuerySet:
         return self.filter(is_active=True)

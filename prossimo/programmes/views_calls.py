@@ -105,15 +105,27 @@ class CallRow:
 
 
 def call_rows(calls_: list[PlannedCall]) -> list[CallRow]:
-    """The rows of `worklist.calls_for_today`, formatted once in Python."""
+    """The rows of `worklist.calls_for_today`, formatted once in Python: what is the same for
+    every row (texts to translate, the programmes' names, the time zone) is worked out once."""
     person_url = _url_maker("people:detail")
     outcome_url = _url_maker("programmes:call_outcome")
     start = reverse("listening:call_new")
     language = (get_language() or "it")[:2]
+    zone = timezone.get_current_timezone()
+    due_on = _("due on %(date)s")
+    try_again = _("try again from %(time)s")
+    outcome_of = _("Outcome of the attempt: %(who)s")
+    programmes: dict[Any, tuple[str, int]] = {}
     rows = []
     for call in calls_:
         annotated: Any = call
         programme = annotated.programme
+        shown = programmes.get(programme.pk)
+        if shown is None:
+            shown = programmes[programme.pk] = (
+                programme.label(language),
+                max(1, programme.attempts_per_call),
+            )
         who = annotated.who
         last_at = annotated.last_answered_at
         last_try_at = annotated.last_attempt_at
@@ -126,31 +138,28 @@ def call_rows(calls_: list[PlannedCall]) -> list[CallRow]:
                 phones=[(number, shown_phone(number)) for number in annotated.phones],
                 by_backup=call.by_backup,
                 window=f"{call.window_start:%H:%M}–{call.window_end:%H:%M}",
-                overdue=_("due on %(date)s") % {"date": f"{call.due_on:%d/%m}"}
-                if annotated.is_overdue
-                else "",
+                overdue=due_on % {"date": f"{call.due_on:%d/%m}"} if annotated.is_overdue else "",
                 high=call.priority == 1,
-                programme=programme.label(language),
+                programme=shown[0],
                 why=_short(
                     " · ".join(t for t in (annotated.reason, annotated.fragility_notes) if t), 140
                 ),
-                last=f"{timezone.localtime(last_at):%d/%m/%Y}" if last_at else "",
+                last=f"{last_at.astimezone(zone):%d/%m/%Y}" if last_at else "",
                 last_notes=_short(annotated.last_notes or "", 160),
                 needs="; ".join(
                     f"{n.category}" + (f" ({_short(n.note, 40)})" if n.note else "")
                     for n in annotated.open_needs
                 ),
-                attempts=f"{call.attempts} / {max(1, programme.attempts_per_call)}",
-                last_try=f"{annotated.last_outcome_label}, {timezone.localtime(last_try_at):%H:%M}"
+                attempts=f"{call.attempts} / {shown[1]}",
+                last_try=f"{annotated.last_outcome_label}, {last_try_at.astimezone(zone):%H:%M}"
                 if last_try_at
                 else "",
-                retry=_("try again from %(time)s")
-                % {"time": f"{timezone.localtime(call.next_attempt_at):%H:%M}"}
+                retry=try_again % {"time": f"{call.next_attempt_at.astimezone(zone):%H:%M}"}
                 if annotated.waiting and call.next_attempt_at
                 else "",
                 start_url=f"{start}?{CALL_PARAM}={call.pk}",
                 outcome_url=outcome_url(call.pk),
-                group_label=_("Outcome of the attempt: %(who)s") % {"who": who},
+                group_label=outcome_of % {"who": who},
             )
         )
     return rows

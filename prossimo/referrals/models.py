@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from prossimo.core.models import PublicIdModel, TimeStamped
 from prossimo.core.permissions import Perm, permissions_of
@@ -116,7 +117,7 @@ class Referral(PublicIdModel):
         IN_PROGRESS = "in-progress", _("In progress")
         ON_HOLD = "on-hold", _("On hold")
         COMPLETED = "completed", _("Completed")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("referral state", "Cancelled")
         FAILED = "failed", _("Failed")
 
     FINAL = (State.COMPLETED, State.CANCELLED, State.FAILED, State.REJECTED)

@@ -20,9 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import QueryDict
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from prossimo.listening.models import Contact, Need, NeedCategory
 from prossimo.people.models import Person
@@ -122,6 +124,14 @@ def record_panels(situation: CallSituation, shown: Sequence[ShownPanel], contact
             if hasattr(exc, "error_dict"):
                 raise PanelRejected(exc.message_dict) from exc
             raise PanelRejected({"": exc.messages}) from exc
+        except PermissionDenied as exc:
+            raise PanelRejected(
+                {"": [_("You may not record some of what you ticked below the needs.")]}
+            ) from exc
+        except IntegrityError as exc:  # the same thing recorded meanwhile by someone else
+            raise PanelRejected(
+                {"": [_("Someone recorded the same thing meanwhile: check and try again.")]}
+            ) from exc
 
 
 # --- notes under the needs of a list ------------------------------------------------------

@@ -73,6 +73,15 @@ def _casework_org_ids(user: Any) -> Any:
     return organisation_ids_with_roles(user, CASEWORK_ROLES)
 
 
+def partner_of(user: Any) -> Q:
+    """Referrals to the services of the directory organizations whose active destination has
+    `user` as its partner system's account."""
+    return Q(
+        service__organization__referral_destination__partner_account=user,
+        service__organization__referral_destination__is_active=True,
+    )
+
+
 class ReferralQuerySet(models.QuerySet["Referral"]):
     def visible_to(self, user: Any) -> ReferralQuerySet:
         """Referrals `user` may read.
@@ -86,7 +95,7 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         """
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        as_partner = Q(service__organization__referral_destination__partner_account=user)
+        as_partner = partner_of(user)
         codes = permissions_of(user)
         if Perm.PEOPLE_VIEW not in codes:
             return self.filter(as_partner)

@@ -17,6 +17,7 @@ from prossimo.referrals.models import (
     Referral,
     ReferralTransition,
     ServiceInformation,
+    partner_of,
 )
 from prossimo.territory.selectors import organisation_ids_with_roles
 
@@ -123,8 +124,7 @@ def incoming_queue(user: Any, *, state: str | None = None) -> QuerySet[Referral]
     others most recently changed first."""
     orgs = receive_organisation_ids(user)
     referrals = Referral.objects.visible_to(user).filter(
-        Q(receiving_organisation__in=orgs)
-        | Q(service__organization__referral_destination__partner_account=user)
+        Q(receiving_organisation__in=orgs) | partner_of(user)
     )
     if state is not None:
         referrals = referrals.filter(state=state)

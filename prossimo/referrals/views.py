@@ -212,6 +212,7 @@ def _referral_page(
             }
         )
     lost = bound if bound is not None and bound.to_state not in {m["to"] for m in moves} else None
+    audit_detail_access(user, referral, via="page")  # every page showing it, errors included
     context = {
         "referral": referral,
         "named": selectors.shows_person(user, referral),
@@ -236,7 +237,6 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
         moved = services.mark_received(request.user, referral=referral)
         if moved.state != S.REQUESTED:
             referral = selectors.access_referral(request.user, referral_id)
-    audit_detail_access(request.user, referral, via="page")
     return _referral_page(request, referral)
 
 

@@ -258,6 +258,27 @@ def test_a_partner_account_moves_referrals_to_a_service_outside_prossimo(
     )
 
 
+def test_a_deactivated_destination_closes_its_partner_out(
+    client, make_token, sender, need, outside_service
+):
+    referral = send_referral(
+        sender, need=need, service=outside_service, consent_to_share=False, contact_phone=PHONE
+    )
+    partner = UserFactory(username="partner")
+    destination = ReferralDestination.objects.create(
+        directory_organization=outside_service.organization, partner_account=partner
+    )
+    token = make_token(partner)
+    assert _get(client, token, f"/api/fhir/Task/{referral.pk}").status_code == 200
+    destination.is_active = False
+    destination.save()
+    for kind in ("Task", "ServiceRequest"):
+        _outcome(_get(client, token, f"/api/fhir/{kind}/{referral.pk}"), 404)
+    body = {"resourceType": "Task", "status": "accepted", "intent": "order"}
+    _outcome(_put(client, token, f"/api/fhir/Task/{referral.pk}", body), 404)
+    assert not Referral.objects.visible_to(partner).exists()
+
+
 def test_fhir_reads_are_in_the_audit_trail(client, make_token, referral, receiver):
     from auditlog.models import LogEntry
 

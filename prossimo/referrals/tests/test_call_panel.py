@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -404,6 +404,27 @@ def test_a_referral_refused_after_logging_undoes_the_whole_call(
     assert f'id="id_{k}-refer_error"' in html
     assert not Contact.objects.filter(status=Contact.Status.LOGGED).exists()
     assert not Need.objects.exists() and not ServiceInformation.objects.exists()
+
+
+@pytest.mark.parametrize("error", [PermissionDenied, IntegrityError])
+def test_a_refusal_or_a_clash_after_logging_undoes_the_call_with_a_message(
+    client, operator, person_a, company, monkeypatch, error
+):
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(call_panel, "send_referral", fail)
+    client.force_login(operator)
+    data = call_data(
+        who=str(person_a.pk),
+        needs=need_rows("loneliness"),
+        **referral_fields(company, "loneliness"),
+    )
+    response = client.post(reverse("listening:call_new"), data)
+    assert response.status_code == 200
+    assert "data-error-summary" in response.content.decode()
+    assert not Contact.objects.filter(status=Contact.Status.LOGGED).exists()
+    assert not Need.objects.exists()
 
 
 # --- where referrals stand, on the listening pages --------------------------------------------

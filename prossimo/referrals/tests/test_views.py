@@ -109,6 +109,11 @@ def test_a_stale_move_shows_the_latest_state_with_what_was_typed(client, referra
     assert response.status_code == 200
     page = response.content.decode()
     assert "data-error-summary" in page and "Pieno" in page
+    # The page shown again is a read of the referral like any other.
+    from auditlog.models import LogEntry
+
+    reads = LogEntry.objects.filter(object_pk=str(referral.pk), action=LogEntry.Action.ACCESS)
+    assert reads.count() == 1 and reads.get().actor == receiver
 
 
 def test_the_sender_cannot_post_a_receivers_move(client, referral, sender):

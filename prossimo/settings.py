@@ -288,6 +288,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="prossimo@localhost")
 
+
 # --- security headers --------------------------------------------------------------------
 def _tile_origins(template: str) -> list[str]:
     """The origin(s) of a tile URL template, for the CSP's img-src ({s} → a wildcard)."""

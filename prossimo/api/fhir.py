@@ -178,7 +178,7 @@ def service_request(referral: Referral, *, named: bool) -> dict[str, Any]:
         "id": str(referral.pk),
         "meta": _meta(referral),
         "contained": [_patient(referral, named=named)],
-        "status": SERVICE_REQUEST_STATUS[referral.state],
+        "status": SERVICE_REQUEST_STATUS[S(referral.state)],
         "intent": "order",
         "code": {
             "coding": [

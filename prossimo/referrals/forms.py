@@ -65,7 +65,8 @@ class StateForm(forms.Form):
     )
 
     def __init__(self, *args: Any, to_state: str, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=to_state, **kwargs)
+        kwargs["prefix"] = to_state
+        super().__init__(*args, **kwargs)
         self.to_state = to_state
         reason = self.fields["reason"]
         if to_state in Referral.NEED_REASON:

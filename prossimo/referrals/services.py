@@ -143,7 +143,7 @@ def send_referral(
                 err("contact_phone", _("Choose one of the person's phone numbers."))
     if not errors and Referral.objects.open().filter(need=need, service_id=service.pk).exists():
         err("service", _("This need was already sent to this service."))
-    if errors:
+    if errors or need.person is None:
         raise ValidationError(errors)
 
     destination = destination_of(service)

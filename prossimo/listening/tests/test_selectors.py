@@ -226,9 +226,7 @@ def test_open_needs_of_some_people_are_those_visible_to_reads_for_every_role(
     ids = [person_a.pk, person_b.pk]
     users = (volunteer, social_worker, coordinator, monitoring, administrator, outsider)
     for user in (*users, desk_operator):
-        expected = {
-            n.pk for n in Need.objects.visible_to(user).open().filter(person_id__in=ids)
-        }
+        expected = {n.pk for n in Need.objects.visible_to(user).open().filter(person_id__in=ids)}
         user._prossimo_roles = None
         with django_assert_max_num_queries(3):
             found = open_needs_of(user, ids)

@@ -117,12 +117,20 @@ def audit_event(
     return entry
 
 
-def audit_access(actor: Any, objects: Iterable[models.Model], *, via: str) -> int:
+def audit_access(
+    actor: Any,
+    objects: Iterable[Any],
+    *,
+    via: str,
+    model: type[models.Model] | None = None,
+) -> int:
     """Record that `actor` was shown these records (a list, a search, an API read, an export).
 
     One entry per record, in the given order, all written by one INSERT whatever their number
     and kinds (a page showing needs, alerts and call-backs records them together). Records
-    should have `get_additional_data()` (the person they are about).
+    should have `get_additional_data()` (the person they are about). `model`: the records are
+    rows of this model read as plain values (with its `pk` and `get_additional_data()`), not
+    model objects.
     """
     objs = list(objects)
     if not objs:
@@ -139,10 +147,10 @@ def audit_access(actor: Any, objects: Iterable[models.Model], *, via: str) -> in
     content_types: dict[type[models.Model], int] = {}
     rows = []
     for obj in objs:
-        model = type(obj)
-        ct = content_types.get(model)
+        kind = model or type(obj)
+        ct = content_types.get(kind)
         if ct is None:
-            ct = content_types[model] = ContentType.objects.get_for_model(model).pk
+            ct = content_types[kind] = ContentType.objects.get_for_model(kind).pk
         data = dict(obj.get_additional_data()) if hasattr(obj, "get_additional_data") else {}
         data["via"] = via
         pk = str(obj.pk)

@@ -589,32 +589,46 @@ def person_timeline(user: Any, person: Person, *, limit: int = 100) -> list[Time
     return entries[:limit]
 
 
-def open_needs_of(user: Any, person_ids: Sequence[Any]) -> dict[Any, list[Need]]:
-    """The open needs of these people that `user` may read, oldest first, by person: the same
-    rows as `Need.objects.visible_to(user).open().filter(person_id__in=person_ids)`, with the
-    category loaded. One query.
+def _open_needs_readable(user: Any, person_ids: Sequence[Any]) -> QuerySet[Need] | None:
+    """The open needs of these people that `user` may read (None: none at all).
 
     For a page of rows (a worklist): the needs are found by person first, and who may read
     them is decided row by row (a CASE on the need and its person), never through the whole
     visible territory that `visible_to`'s subquery describes — on a territory of a million
     people the planners would otherwise build that set on every page."""
     ids = list(dict.fromkeys(person_ids))
-    found: dict[Any, list[Need]] = {}
     if not ids or not user_can(user, Perm.LISTENING_LOG):
-        return found
+        return None
     needs = Need.objects.open().filter(person_id__in=ids)
     orgs = list(organisation_ids_with_roles(user, CASEWORK_ROLES))
     readable = Q(owner_organisation_id__in=orgs) | Q(contact__organisation_id__in=orgs)
     rule = territory_rule(user, prefix="person__")  # None: no one; empty: everyone
     if rule is not None:
         readable |= rule & Q(person__merged_into__isnull=True)
-    needs = needs.alias(
-        _readable=Case(When(readable, then=Value(True)), default=Value(False))
-    ).filter(_readable=True)
-    for need in (
-        needs.select_related("category")
-        .only("person_id", "note", "created_at", "category__name", "category__name_en")
+    return (
+        needs.alias(_readable=Case(When(readable, then=Value(True)), default=Value(False)))
+        .filter(_readable=True)
         .order_by("created_at", "pk")
-    ):
+    )
+
+
+def open_needs_of(user: Any, person_ids: Sequence[Any]) -> dict[Any, list[Need]]:
+    """The open needs of these people that `user` may read, oldest first, by person: the same
+    rows as `Need.objects.visible_to(user).open().filter(person_id__in=person_ids)`, with the
+    category loaded. One query."""
+    found: dict[Any, list[Need]] = {}
+    needs = _open_needs_readable(user, person_ids)
+    if needs is None:
+        return found
+    for need in needs.select_related("category"):
         found.setdefault(need.person_id, []).append(need)
     return found
+
+
+def open_needs_values(user: Any, person_ids: Sequence[Any], *fields: str) -> list[tuple[Any, ...]]:
+    """As `open_needs_of`, as plain values: `(person_id, *fields)` per need, oldest first. One
+    query; for the rows of a list, where building `Need` objects costs more than reading."""
+    needs = _open_needs_readable(user, person_ids)
+    if needs is None:
+        return []
+    return list(needs.values_list("person_id", *fields))

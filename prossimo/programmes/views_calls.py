@@ -104,7 +104,7 @@ class CallRow:
     group_label: str
 
 
-def call_rows(calls_: list[PlannedCall]) -> list[CallRow]:
+def call_rows(calls_: list[worklist.WorklistCall]) -> list[CallRow]:
     """The rows of `worklist.calls_for_today`, formatted once in Python: what is the same for
     every row (texts to translate, the programmes' names, the time zone) is worked out once."""
     person_url = _url_maker("people:detail")
@@ -118,44 +118,40 @@ def call_rows(calls_: list[PlannedCall]) -> list[CallRow]:
     programmes: dict[Any, tuple[str, int]] = {}
     rows = []
     for call in calls_:
-        annotated: Any = call
-        programme = annotated.programme
-        shown = programmes.get(programme.pk)
+        shown = programmes.get(call.programme_id)
         if shown is None:
-            shown = programmes[programme.pk] = (
-                programme.label(language),
-                max(1, programme.attempts_per_call),
+            shown = programmes[call.programme_id] = (
+                call.programme_label(language),
+                max(1, call.attempts_per_call),
             )
-        who = annotated.who
-        last_at = annotated.last_answered_at
-        last_try_at = annotated.last_attempt_at
+        who = call.who
+        last_at = call.last_answered_at
+        last_try_at = call.last_attempt_at
         rows.append(
             CallRow(
                 id=str(call.pk),
                 version=str(call.version),
                 who=who,
                 person_url=person_url(call.person_id),
-                phones=[(number, shown_phone(number)) for number in annotated.phones],
+                phones=[(number, shown_phone(number)) for number in call.phones],
                 by_backup=call.by_backup,
                 window=f"{call.window_start:%H:%M}–{call.window_end:%H:%M}",
-                overdue=due_on % {"date": f"{call.due_on:%d/%m}"} if annotated.is_overdue else "",
+                overdue=due_on % {"date": f"{call.due_on:%d/%m}"} if call.is_overdue else "",
                 high=call.priority == 1,
                 programme=shown[0],
-                why=_short(
-                    " · ".join(t for t in (annotated.reason, annotated.fragility_notes) if t), 140
-                ),
+                why=_short(" · ".join(t for t in (call.reason, call.fragility_notes) if t), 140),
                 last=f"{last_at.astimezone(zone):%d/%m/%Y}" if last_at else "",
-                last_notes=_short(annotated.last_notes or "", 160),
+                last_notes=_short(call.last_notes or "", 160),
                 needs="; ".join(
-                    f"{n.category}" + (f" ({_short(n.note, 40)})" if n.note else "")
-                    for n in annotated.open_needs
+                    n.label(language) + (f" ({_short(n.note, 40)})" if n.note else "")
+                    for n in call.open_needs
                 ),
                 attempts=f"{call.attempts} / {shown[1]}",
-                last_try=f"{annotated.last_outcome_label}, {last_try_at.astimezone(zone):%H:%M}"
+                last_try=f"{call.last_outcome_label}, {last_try_at.astimezone(zone):%H:%M}"
                 if last_try_at
                 else "",
                 retry=try_again % {"time": f"{call.next_attempt_at.astimezone(zone):%H:%M}"}
-                if annotated.waiting and call.next_attempt_at
+                if call.waiting and call.next_attempt_at
                 else "",
                 start_url=f"{start}?{CALL_PARAM}={call.pk}",
                 outcome_url=outcome_url(call.pk),
@@ -264,12 +260,15 @@ class RowHtml:
 def _today_context(request: HtmxHttpRequest) -> dict[str, Any]:
     today = timezone.localdate()
     found = worklist.calls_for_today(request.user, today)
-    audit_access(request.user, found, via="worklist")
+    audit_access(request.user, found, via="worklist", model=PlannedCall)
     return {
         "nav": "calls",
         "today": today,
-        "rows": list(map(RowHtml(request), call_rows(found))),
-        "overdue_count": sum(1 for c in found if c.due_on < today),
+        # One string for the table's body: 200 rows printed by the template's loop cost
+        # 200 variable resolutions and escapes for nothing (each row is escaped already).
+        "rows": mark_safe("".join(map(RowHtml(request), call_rows(found)))),  # noqa: S308
+        "count": len(found),
+        "overdue_count": sum(1 for c in found if c.is_overdue),
     }
 
 
@@ -330,7 +329,7 @@ def call_outcome(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
             ok = True
     if request.htmx:
         found = worklist.calls_for_today(request.user, only=[call.pk])
-        audit_access(request.user, found, via="worklist")
+        audit_access(request.user, found, via="worklist", model=PlannedCall)
         context = {
             "row": RowHtml(request, swapped=True)(call_rows(found)[0]) if found else None,
             "call": call,

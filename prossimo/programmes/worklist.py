@@ -15,13 +15,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.utils import timezone
 
 from prossimo.core.permissions import Perm, user_can
-from prossimo.listening.selectors import open_needs_of
+from prossimo.listening.selectors import open_needs_values
 from prossimo.people.models import Phone
 from prossimo.programmes.calls import (
     CALLING_ROLES,
@@ -34,7 +34,6 @@ from prossimo.programmes.models import (
     CallPlan,
     Enrolment,
     PlannedCall,
-    Programme,
 )
 from prossimo.territory.models import Membership
 from prossimo.territory.selectors import organisation_ids_with_roles
@@ -56,10 +55,73 @@ def _last_answered(enrolment_ref: Any) -> QuerySet[CallAttempt]:
     ).order_by("-at")
 
 
-#: The columns of its own that `calls_for_today` reads.
-ROW_FIELDS = (
-    "person",
-    "enrolment",
+@dataclass(slots=True)
+class OpenNeed:
+    """An open need as a worklist row shows it."""
+
+    category: str
+    category_en: str
+    note: str
+
+    def label(self, language: str = "it") -> str:
+        return self.category_en if language == "en" and self.category_en else self.category
+
+
+@dataclass(slots=True)
+class WorklistCall:
+    """One call of "Chiamate di oggi", as plain values: with 200 rows, building model objects
+    (calls, needs, programmes) and converting their values costs more than the queries do
+    (decision 0014). `pk` is the planned call's."""
+
+    pk: uuid.UUID
+    person_id: uuid.UUID
+    enrolment_id: uuid.UUID
+    due_on: dt.date
+    window_start: dt.time
+    window_end: dt.time
+    priority: int
+    by_backup: bool
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    version: int
+    first_name: str
+    last_name: str
+    reason: str
+    fragility_notes: str
+    programme_id: int
+    programme_name: str
+    programme_name_en: str
+    attempts_per_call: int
+    last_answered_at: dt.datetime | None
+    last_notes: str | None
+    last_attempt_at: dt.datetime | None
+    last_outcome: str | None
+    phones: list[str] = field(default_factory=list)
+    open_needs: list[OpenNeed] = field(default_factory=list)
+    is_overdue: bool = False
+    waiting: bool = False
+    last_outcome_label: str = ""
+
+    @property
+    def who(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def programme_label(self, language: str = "it") -> str:
+        if language == "en" and self.programme_name_en:
+            return self.programme_name_en
+        return self.programme_name
+
+    def get_additional_data(self) -> dict[str, Any]:
+        """What the audit entry of a row records besides the call (as `PlannedCall`'s)."""
+        return {"person": str(self.person_id)}
+
+
+#: The columns `calls_for_today` reads, in `WorklistCall`'s order (up to `last_outcome`).
+_ROW_COLUMNS = (
+    "pk",
+    "person_id",
+    "enrolment_id",
     "due_on",
     "window_start",
     "window_end",
@@ -69,6 +131,18 @@ ROW_FIELDS = (
     "attempts",
     "next_attempt_at",
     "version",
+    "person__first_name",
+    "person__last_name",
+    "enrolment__reason",
+    "enrolment__fragility_notes",
+    "enrolment__programme_id",
+    "enrolment__programme__name",
+    "enrolment__programme__name_en",
+    "enrolment__programme__attempts_per_call",
+    "last_answered_at",
+    "last_notes",
+    "last_attempt_at",
+    "last_outcome",
 )
 
 
@@ -78,17 +152,17 @@ def calls_for_today(
     *,
     limit: int = WORKLIST_LIMIT,
     only: Iterable[Any] | None = None,
-) -> list[PlannedCall]:
+) -> list[WorklistCall]:
     """The user's calls to make on `day`: those due that day and, carried over, earlier ones
     still open, in the organisations where the user still makes calls.
 
     Ordered by the start of the time window, then priority (1 first), then the oldest due
     date (an overdue call comes before today's in the same window and priority). Each call
-    carries what its row shows: `who`, `phones` (numbers, E.164), `programme`, `reason`,
+    carries what its row shows: `who`, `phones` (numbers, E.164), the programme, `reason`,
     `fragility_notes`; `last_notes` / `last_answered_at` (the enrolment's last answered
     attempt: its notes, else its contact's notes); `last_outcome` / `last_attempt_at` (this
     call's last try); `open_needs` (open needs of the person the user may see); `is_overdue`
-    and `waiting` (a retry not due yet). Six queries whatever the number of calls. `only`
+    and `waiting` (a retry not due yet). Five queries whatever the number of calls. `only`
     narrows the list to some calls (a row redrawn after an outcome).
     """
     if not user_can(user, Perm.PROGRAMMES_CALL):
@@ -106,16 +180,9 @@ def calls_for_today(
     )
     if only is not None:
         chosen = chosen.filter(pk__in=list(only))
-    # What a row shows, and no more, as plain values: with 200 rows, building whole people,
-    # enrolments and programmes in Python costs more than the query does.
-    calls: list[PlannedCall] = list(
-        chosen.only(*ROW_FIELDS)
-        .annotate(
-            first_name=F("person__first_name"),
-            last_name=F("person__last_name"),
-            reason=F("enrolment__reason"),
-            fragility_notes=F("enrolment__fragility_notes"),
-            programme_id=F("enrolment__programme_id"),
+    calls = [
+        WorklistCall(*values)
+        for values in chosen.annotate(
             last_answered_at=Subquery(last_answered.values("at")[:1]),
             last_notes=Subquery(
                 last_answered.annotate(
@@ -127,11 +194,12 @@ def calls_for_today(
             last_attempt_at=Subquery(last_try.values("at")[:1]),
             last_outcome=Subquery(last_try.values("outcome")[:1]),
         )
-        .order_by("window_start", "priority", "due_on", "person__last_name", "pk")[:limit]
-    )
+        .order_by("window_start", "priority", "due_on", "person__last_name", "pk")
+        .values_list(*_ROW_COLUMNS)[:limit]
+    ]
     if not calls:
         return []
-    person_ids = {c.person_id for c in calls}
+    person_ids = list(dict.fromkeys(c.person_id for c in calls))
     phones: dict[Any, list[str]] = {}
     for person_id, number in (
         Phone.objects.filter(person_id__in=person_ids)
@@ -139,20 +207,18 @@ def calls_for_today(
         .values_list("person_id", "number")
     ):
         phones.setdefault(person_id, []).append(number)
-    programmes = Programme.objects.only("name", "name_en", "attempts_per_call").in_bulk(
-        {c.programme_id for c in calls}  # type: ignore[attr-defined]
-    )
-    needs = open_needs_of(user, list(person_ids))
-    outcomes = dict(CallAttempt.Outcome.choices)
+    needs: dict[Any, list[OpenNeed]] = {}
+    for person_id, name, name_en, note in open_needs_values(
+        user, person_ids, "category__name", "category__name_en", "note"
+    ):
+        needs.setdefault(person_id, []).append(OpenNeed(name, name_en, note))
+    outcomes = {value: str(label) for value, label in CallAttempt.Outcome.choices}
     for call in calls:
-        row: Any = call
-        row.who = f"{row.first_name} {row.last_name}"
-        row.phones = phones.get(call.person_id, [])
-        row.programme = programmes[row.programme_id]
-        row.open_needs = needs.get(call.person_id, [])
-        row.is_overdue = call.due_on < day
-        row.waiting = bool(call.next_attempt_at and call.next_attempt_at > now)
-        row.last_outcome_label = outcomes.get(row.last_outcome or "", "")
+        call.phones = phones.get(call.person_id, [])
+        call.open_needs = needs.get(call.person_id, [])
+        call.is_overdue = call.due_on < day
+        call.waiting = bool(call.next_attempt_at and call.next_attempt_at > now)
+        call.last_outcome_label = outcomes.get(call.last_outcome or "", "")
     return calls
 
 

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from auditlog.models import LogEntry
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,11 +71,40 @@ def test_the_volunteer_sees_todays_calls_with_their_context(client_of, todays_ca
     assert f'value="{OUT.ANSWERED}"' not in page
 
 
+def test_a_rows_open_needs_and_programme_are_named_in_the_pages_language(
+    client_of, todays_call, volunteer
+):
+    from prossimo.listening.models import NeedCategory
+    from prossimo.listening.services import ContactInput, NeedInput, log_contact
+
+    category = NeedCategory.objects.get(code="loneliness")
+    assert category.name_en and category.name_en != category.name
+    log_contact(
+        volunteer,
+        data=ContactInput(person=todays_call.person),
+        needs=[NeedInput(category, note="sola la sera")],
+    )
+    programme = todays_call.enrolment.programme
+    programme.name_en = "Social telephone service (EN)"
+    programme.save(update_fields=["name_en"])
+    page = html(client_of(volunteer).get(TODAY_URL))
+    assert f"<td>{category.name_en} (sola la sera)</td>" in page
+    assert "Social telephone service (EN)" in page
+    volunteer.preferred_language = "it"
+    volunteer.save(update_fields=["preferred_language"])
+    italian = Client()
+    italian.force_login(volunteer)
+    page = html(italian.get(TODAY_URL))
+    assert f"<td>{category.name} (sola la sera)</td>" in page
+    assert programme.name in page and "(EN)" not in page
+
+
 def test_showing_the_worklist_is_recorded_in_the_audit_trail(client_of, todays_call, volunteer):
     client_of(volunteer).get(TODAY_URL)
     entry = LogEntry.objects.get(object_pk=str(todays_call.pk), action=LogEntry.Action.ACCESS)
     assert (entry.actor, entry.additional_data["via"]) == (volunteer, "worklist")
     assert entry.additional_data["person"] == str(todays_call.person_id)
+    assert entry.content_type.model_class() is PlannedCall
 
 
 @pytest.mark.parametrize("role", ["social_worker", "monitoring_officer"])
@@ -106,7 +136,8 @@ def test_the_worklist_page_makes_a_fixed_number_of_queries(
     add_calls(45)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(TODAY_URL)
-    assert len(response.context["rows"]) == 50
+    assert response.context["count"] == 50
+    assert response.content.count(b'<tr id="call-') == 50
     assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == 55
 
 

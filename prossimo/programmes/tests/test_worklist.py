@@ -36,7 +36,7 @@ def test_the_worklist_is_ordered_by_time_window_then_priority_then_oldest(add_ca
     add_calls(1, due_on=today + dt.timedelta(days=1))  # not yet
     add_calls(1, status=PlannedCall.Status.DONE)  # done
     rows = calls_for_today(volunteer, today)
-    assert rows == [*high, *overdue, *normal, *late]
+    assert [r.pk for r in rows] == [c.pk for c in (*high, *overdue, *normal, *late)]
     assert [r.is_overdue for r in rows] == [False, True, False, False]
 
 
@@ -72,7 +72,7 @@ def test_a_row_shows_the_last_conversation_and_the_open_needs(
     [row] = calls_for_today(volunteer)
     assert row.last_notes == "Racconta della nipote"
     assert row.last_answered_at is not None
-    assert [n.category for n in row.open_needs] == [category]
+    assert [(n.category, n.note) for n in row.open_needs] == [(category.name, "si sente sola")]
     assert (row.last_outcome, row.attempts, row.waiting) == (OUT.NO_ANSWER, 1, True)
     # An answered attempt's own notes come first.
     CallAttempt.objects.filter(outcome=OUT.ANSWERED).update(notes="Nota breve")

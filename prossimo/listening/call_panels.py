@@ -9,7 +9,10 @@ names neither: an app registers here in its `AppConfig.ready`.
   when the needs or the caller change. Its fields are posted with the form, so drafts keep
   them like the others. Before the call is logged the panel may refuse what was typed
   (`clean`); once `log_contact` has run, in the same transaction, it records what the panel
-  asked for (`logged`): a refusal then undoes the whole call.
+  asked for (`logged`): a refusal then undoes the whole call. Its `label` names its fields in
+  the page's error summary; the text of an element with `data-call-panel-status` (e.g. "3
+  services found") is read out by the page's live region when the panels are built again
+  (`listening/call_form.js`).
 - A *need status* (`register_need_status`) is a short note drawn under each need of a list
   (the caller's open needs, the needs of a logged contact), e.g. where its referrals stand.
 """
@@ -65,6 +68,9 @@ class CallPanel:
     #: Record what the panel asked for, once the call is logged (same transaction). A
     #: `ValidationError` (by field name) undoes the whole call.
     logged: Callable[[CallSituation, dict[str, Any], Contact], None] | None = None
+    #: The visible label of one of the panel's fields, by name ("" if not the panel's), for
+    #: the page's error summary.
+    label: Callable[[dict[str, Any], str], str] | None = None
 
 
 @dataclass
@@ -110,6 +116,16 @@ def clean_panels(situation: CallSituation, shown: Sequence[ShownPanel]) -> dict[
             for name, messages in item.panel.clean(situation, item.context).items():
                 errors.setdefault(name, []).extend(messages)
     return errors
+
+
+def field_label(shown: Sequence[ShownPanel], name: str) -> str:
+    """The visible label of a panel's field, for the error summary ("" if no panel knows it)."""
+    for item in shown:
+        if item.panel.label is not None:
+            label = item.panel.label(item.context, name)
+            if label:
+                return label
+    return ""
 
 
 def record_panels(situation: CallSituation, shown: Sequence[ShownPanel], contact: Contact) -> None:

@@ -293,10 +293,15 @@ def _screen_situation(
     )
 
 
-def _panel_summary(errors: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """The panels' errors as links for the error summary (each field's id is `id_<name>`)."""
+def _panel_summary(errors: dict[str, list[str]], panels: list[ShownPanel]) -> list[dict[str, Any]]:
+    """The panels' errors as links for the error summary, each with its field's label (each
+    field's id is `id_<name>`)."""
     return [
-        {"anchor": f"id_{name}" if name else "call-panels", "label": "", "message": message}
+        {
+            "anchor": f"id_{name}" if name else "call-panels",
+            "label": call_panels.field_label(panels, name) if name else "",
+            "message": message,
+        }
         for name, messages in errors.items()
         for message in messages
     ]
@@ -341,7 +346,7 @@ def _render_call(
         "danger": RedFlag.DANGER_TO_LIFE in forms.red_flags,
         "emergency_called": bool(form["emergency_called"].value()),
         "emergency_errors": form.errors.get("emergency_called", []),
-        "error_summary": [*forms.error_summary(), *_panel_summary(panel_errors or {})],
+        "error_summary": [*forms.error_summary(), *_panel_summary(panel_errors or {}, panels)],
         "problem": problem,
         "call_panels": panels,
         "can_register": user_can(request.user, Perm.PEOPLE_ADD),

@@ -24,8 +24,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from prossimo.core.permissions import Perm, user_can
@@ -46,6 +47,15 @@ from prossimo.referrals.templatetags.referrals import need_status_context
 #: How many services the panel shows for each need: the phone call needs a few good ones.
 PER_NEED = 5
 TEMPLATE = "referrals/_call_services.html"
+
+#: The visible label of each field of a row, shared by the panel and the page's error summary.
+LABELS: dict[str, Promise] = {
+    "info": gettext_lazy("Information given"),
+    "refer": gettext_lazy("Send a referral"),
+    "consent": gettext_lazy("The person agrees to share a summary with the service"),
+    "summary": gettext_lazy("Summary for the service"),
+    "phone": gettext_lazy("Phone number the service may call"),
+}
 
 
 def services_for_needs(
@@ -167,7 +177,7 @@ def build(situation: CallSituation) -> dict[str, Any]:
         [c.pk for c in situation.categories], municipality.pk if municipality else None
     )
     language = (get_language() or "it")[:2]
-    groups = [
+    groups: list[dict[str, Any]] = [
         {
             "category": category,
             "label": category.label(language),
@@ -180,6 +190,10 @@ def build(situation: CallSituation) -> dict[str, Any]:
     ]
     return {
         "groups": groups,
+        "labels": LABELS,
+        # Announced to screen readers when the panel is built again (a service listed under
+        # two needs counts once).
+        "services_found": len({row.service.pk for group in groups for row in group["rows"]}),
         "municipality": municipality,
         "person": person,
         "may_send": may_send,
@@ -191,6 +205,16 @@ def build(situation: CallSituation) -> dict[str, Any]:
 
 def _rows(context: dict[str, Any]) -> list[ServiceRow]:
     return [row for group in context["groups"] for row in group["rows"]]
+
+
+def field_label(context: dict[str, Any], name: str) -> str:
+    """The visible label of the panel's field `name`, after its service's name (the same
+    label is under every service), for the page's error summary; "" if no row has it."""
+    for row in _rows(context):
+        for part, field_name in row.names.items():
+            if field_name == name:
+                return f"{row.service.name}, {LABELS[part]}"
+    return ""
 
 
 def clean(situation: CallSituation, context: dict[str, Any]) -> dict[str, list[str]]:
@@ -267,7 +291,14 @@ def logged(situation: CallSituation, context: dict[str, Any], contact: Contact) 
                 ) from exc
 
 
-PANEL = CallPanel(name="services", template=TEMPLATE, build=build, clean=clean, logged=logged)
+PANEL = CallPanel(
+    name="services",
+    template=TEMPLATE,
+    build=build,
+    clean=clean,
+    logged=logged,
+    label=field_label,
+)
 
 
 def need_status_notes(user: Any, needs: Sequence[Need], compact: bool) -> dict[Any, SafeString]:

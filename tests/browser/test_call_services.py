@@ -60,3 +60,43 @@ def test_the_services_panel_follows_the_need_and_the_information_given_reaches_t
     )
     assert_accessible(page, label="contact page with the information given")
     assert_no_console_errors(page)
+
+
+def test_a_screen_reader_hears_what_the_refreshed_panel_found_and_if_details_are_shown(
+    page, operator, person_a, lecco
+):
+    make_service("Accompagnamento visite Lecco", "practical-transport", lecco)
+    make_service("Trasporto sociale Lecco", "practical-transport", lecco)
+    make_service("Telefono amico Lecco", "loneliness", lecco)
+    login_as(page, operator)
+    page.goto(f"/ascolto/chiamata/nuova/persona/{person_a.pk}/")
+
+    # The live region is in the page before any refresh, outside the block htmx replaces.
+    status = page.locator("#call-panels-status")
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_text("")
+    assert status.evaluate("el => !el.closest('#call-panels-body')")
+    status.evaluate("el => { el.dataset.sameNode = 'yes'; }")
+
+    page.select_option(
+        "#id_needs-0-category", value=str(NeedCategory.objects.get(code="practical-transport").pk)
+    )
+    expect(status).to_have_text("2 servizi trovati")
+    page.select_option(
+        "#id_needs-0-category", value=str(NeedCategory.objects.get(code="loneliness").pk)
+    )
+    expect(page.locator("#call-services [data-service]")).to_have_count(1)
+    expect(status).to_have_text("1 servizio trovato")
+    expect(status).to_have_attribute("data-same-node", "yes")  # kept, not swapped
+
+    # "Send a referral" says whether the details it controls are shown.
+    refer = page.locator("#call-services [data-send-referral-here]")
+    details = page.locator(f"#{refer.get_attribute('aria-controls')}")
+    expect(refer).to_have_attribute("aria-expanded", "false")
+    expect(details).to_be_hidden()
+    page.locator(f"label[for={refer.get_attribute('id')}]").click()
+    expect(refer).to_have_attribute("aria-expanded", "true")
+    expect(details).to_be_visible()
+    wait_for_draft_saved(page)
+    assert_accessible(page, label="call form with a referral's details shown")
+    assert_no_console_errors(page)

@@ -22,9 +22,11 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import re
 import secrets
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,9 +38,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.http import Http404
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from prossimo.core.audit import acting_as, audit_event
 from prossimo.core.permissions import Perm, permissions_of, user_can
 from prossimo.core.text import fold
 from prossimo.people.forms import resolve_municipality
@@ -51,7 +55,7 @@ from prossimo.people.services import (
     PhoneInput,
     clean_person_input,
 )
-from prossimo.programmes.models import Enrolment, Programme
+from prossimo.programmes.models import Enrolment, ImportJob, Programme
 from prossimo.programmes.services import (
     ReferralInput,
     clean_referral_input,
@@ -66,6 +70,8 @@ from prossimo.territory.selectors import (
 )
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+logger = logging.getLogger(__name__)
+
 MAX_ROWS = 2000
 # Columns read from a row: more than the template has, so that extra ones can be named.
 MAX_COLUMNS = 40
@@ -765,6 +771,7 @@ def import_rows(
     programme: Programme,
     rows: list[dict[str, str]],
     choices: dict[int, str] | None = None,
+    progress: Callable[[list[RowResult]], None] | None = None,
 ) -> ImportResult:
     """Refer the people of the rows to `programme`, each row in its own transaction.
 
@@ -773,7 +780,7 @@ def import_rows(
     → `SKIP`, `CREATE` or the id of one of the registered look-alikes to refer instead) and
     are skipped without one; any other row whose person looks registered when it is saved is
     skipped too. A row that fails while being written leaves nothing behind and the others go
-    on.
+    on. `progress` is told the results so far after each row.
     """
     choices = choices or {}
     previews = preview_rows(
@@ -782,9 +789,131 @@ def import_rows(
         rows=rows,
         registry_check=lambda number: choices.get(number, "") not in ("", SKIP, CREATE),
     )
-    return ImportResult(
-        rows=[_write_row(actor, programme, row, choices.get(row.number, "")) for row in previews]
+    results: list[RowResult] = []
+    for row in previews:
+        results.append(_write_row(actor, programme, row, choices.get(row.number, "")))
+        if progress is not None:
+            progress(results)
+    return ImportResult(rows=results)
+
+
+#: How often a running import says how far it is (rows).
+PROGRESS_EVERY = 50
+#: How long the outcome of a confirmed import stays readable.
+JOB_KEEP = dt.timedelta(days=30)
+
+
+def start_import(
+    actor: Any, *, programme: Programme, token: str, key: str, choices: dict[int, str]
+) -> ImportJob | None:
+    """Hand the previewed rows to the worker: an `ImportJob` for the user who confirmed.
+
+    The rows stay encrypted on disk, moved aside so that a second confirmation (a double
+    click, the back button, another tab) finds nothing: None then, as when the rows were
+    cancelled or have expired. Enqueue `tasks.run_referral_import(job.pk)` next."""
+    rows = load_pending(token, key)
+    if rows is None:
+        return None
+    try:
+        _path(token).rename(_path(token, ".job"))  # atomic: of two confirmations, one wins
+    except (OSError, ValueError):
+        return None
+    job = ImportJob.objects.create(
+        token=token,
+        created_by=actor,
+        programme=programme,
+        total=len(rows),
+        choices={str(number): choice for number, choice in choices.items()},
+        key=key,
     )
+    audit_event(
+        actor,
+        "programmes.import.confirmed",
+        obj=job,
+        extra={"programme": programme.code, "rows": len(rows)},
+    )
+    return job
+
+
+def _take_job_rows(job: ImportJob) -> list[dict[str, str]] | None:
+    """The job's rows, deleted from disk as they are read (None if they expired)."""
+    try:
+        path = _path(job.token, ".job")
+        data = path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    try:
+        return _decrypt(data, job.key)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def run_import(job_id: Any) -> ImportJob | None:
+    """Write the rows of a queued import (the worker's side of `start_import`); once only:
+    a job already started, or unknown, is left alone (None). Whatever happens, the rows and
+    their key are gone from disk and database afterwards; an unexpected error stops the job
+    as failed, keeping the outcome of the rows written so far."""
+    started = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
+        state=ImportJob.State.RUNNING, started_at=timezone.now()
+    )
+    if not started:
+        return None
+    job = ImportJob.objects.select_related("created_by", "programme").get(pk=job_id)
+    rows = _take_job_rows(job)
+    ImportJob.objects.filter(pk=job.pk).update(key="")
+    if rows is None:
+        job.state = ImportJob.State.FAILED
+        job.error = ImportJob.Error.ROWS_EXPIRED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "error", "finished_at", "updated_at"])
+        return job
+
+    written: list[RowResult] = []
+
+    def progress(results: list[RowResult]) -> None:
+        written[:] = results
+        if len(results) % PROGRESS_EVERY == 0:
+            ImportJob.objects.filter(pk=job.pk).update(
+                done=len(results), results=[r.as_dict() for r in results]
+            )
+
+    choices = {int(number): choice for number, choice in job.choices.items()}
+    language = job.created_by.preferred_language or settings.LANGUAGE_CODE
+    try:
+        # The rows' messages in the language of the user who will read them.
+        with acting_as(job.created_by), translation.override(language):
+            import_rows(
+                job.created_by,
+                programme=job.programme,
+                rows=rows,
+                choices=choices,
+                progress=progress,
+            )
+        job.state = ImportJob.State.DONE
+    except Exception as exc:
+        # Each row is written in its own transaction: those before the error stay written,
+        # and the page says which. The log names the error and where, never its message
+        # (a database error quotes the values of the row).
+        logger.error(
+            "referral import %s stopped after %d rows: %s\n%s",
+            job.pk,
+            len(written),
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        job.state = ImportJob.State.FAILED
+        job.error = ImportJob.Error.STOPPED
+    job.done = len(written)
+    job.results = [r.as_dict() for r in written]
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "error", "done", "results", "finished_at", "updated_at"])
+    return job
+
+
+def purge_old_jobs(keep: dt.timedelta = JOB_KEEP) -> int:
+    """Delete the outcome of imports finished longer than `keep` ago (nightly)."""
+    deleted, _counts = ImportJob.objects.filter(finished_at__lt=timezone.now() - keep).delete()
+    return deleted
 
 
 # --- rows waiting between preview and confirmation -------------------------------------

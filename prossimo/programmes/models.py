@@ -498,3 +498,52 @@ class CallAttempt(PublicIdModel):
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"enrolment": str(self.enrolment_id)}
+
+
+class ImportJob(PublicIdModel):
+    """The writing of a confirmed spreadsheet of referrals, done by the worker (`tasks.
+    run_referral_import`): 2,000 rows take some 20 seconds, too long for one request.
+
+    Until the worker reads them, the rows stay on disk encrypted (`imports`), and `key` holds
+    the key to read them; the worker wipes it as it reads. `results` holds, row by row, what
+    was done: the outcome, a message, the enrolment's id — never names or other personal
+    data. Only the user who confirmed sees the job."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("In progress")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped by an error")
+
+    FINISHED = frozenset({State.DONE, State.FAILED})
+
+    class Error(models.TextChoices):
+        ROWS_EXPIRED = "rows_expired", _("The rows waited too long")
+        STOPPED = "stopped", _("An error stopped the import")
+
+    token = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    done = models.PositiveIntegerField(_("rows done"), default=0)
+    choices = models.JSONField(default=dict, blank=True)
+    key = models.CharField(max_length=100, blank=True)
+    results = models.JSONField(default=list, blank=True)
+    # Why the job failed.
+    error = models.CharField(max_length=20, choices=Error.choices, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("referral import")
+        verbose_name_plural = _("referral imports")
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} {self.created_at:%Y-%m-%d %H:%M} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in self.FINISHED

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from prossimo.core.permissions import Perm, Role, permissions_of, user_can
 from prossimo.people.models import Person
-from prossimo.programmes.models import Enrolment, EnrolmentTransition, Programme
+from prossimo.programmes.models import Enrolment, EnrolmentTransition, ImportJob, Programme
 from prossimo.territory.selectors import organisation_ids_with_roles
 
 
@@ -164,6 +164,24 @@ def programme_state_counts(programme: Programme) -> dict[str, int]:
     """How many of the programme's enrolments are in each state (aggregates: no personal
     data)."""
     return count_by_state(Enrolment.objects.filter(programme=programme))
+
+
+def import_job_of(user: Any, token: str) -> ImportJob:
+    """The referral import `user` confirmed under `token` (else 404: nobody else sees it)."""
+    job = (
+        ImportJob.objects.filter(token=token, created_by=user).select_related("programme").first()
+        if getattr(user, "is_authenticated", False)
+        else None
+    )
+    if job is None:
+        raise Http404
+    return job
+
+
+def import_job_exists(user: Any, token: str) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and (
+        ImportJob.objects.filter(token=token, created_by=user).exists()
+    )
 
 
 def enrolments_by_ids(user: Any, ids: list[Any]) -> list[Enrolment]:

@@ -1,4 +1,5 @@
-"""Background work of the programmes app (huey): the day's calls, resumed enrolments.
+"""Background work of the programmes app (huey): the day's calls, resumed enrolments,
+referral imports.
 
 `prossimo worker` (and `prossimo serve`, which starts it) runs huey's consumer with periodic
 tasks on. The tasks are thin: they call the services, which are idempotent, so a run repeated
@@ -12,11 +13,11 @@ import logging
 from typing import Any
 
 from django.utils import timezone
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from prossimo.core.tasks import local_time
 from prossimo.programmes.calls import generate_due_calls
-from prossimo.programmes.imports import purge_stale_pending
+from prossimo.programmes.imports import purge_old_jobs, purge_stale_pending, run_import
 from prossimo.programmes.services import resume_suspended
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,17 @@ def purge_due(timestamp: dt.datetime) -> bool:
 
 @db_periodic_task(purge_due, name="programmes.purge_stale_imports")
 def purge_stale_imports() -> int:
-    """Delete the encrypted rows of referral imports previewed and never confirmed."""
+    """Delete the encrypted rows of referral imports previewed and never confirmed, and the
+    outcome of imports finished long ago."""
     removed = purge_stale_pending()
-    logger.info("purge_stale_imports: %d removed", removed)
+    jobs = purge_old_jobs()
+    logger.info("purge_stale_imports: %d files, %d finished imports removed", removed, jobs)
     return removed
+
+
+@db_task(name="programmes.run_referral_import")
+def run_referral_import(job_id: str) -> None:
+    """Write the rows of a confirmed referral import (`imports.run_import`)."""
+    job = run_import(job_id)
+    if job is not None:
+        logger.info("run_referral_import %s: %s, %d rows", job.pk, job.state, job.done)

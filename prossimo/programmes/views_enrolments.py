@@ -18,8 +18,8 @@ from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
@@ -47,10 +47,12 @@ from prossimo.programmes.forms_enrolments import (
 from prossimo.programmes.models import (
     ALLOWED_TRANSITIONS,
     Enrolment,
+    ImportJob,
     Programme,
     Weekday,
     weekdays_of,
 )
+from prossimo.programmes.tasks import run_referral_import
 
 PAGE_SIZE = 25
 # The order in which the possible moves are offered on an enrolment's page.
@@ -69,7 +71,6 @@ MOVE_LABELS = {
 }
 # Imports waiting for confirmation and the results of the confirmed ones, in the session.
 SESSION_PENDING = "programmes_imports"
-SESSION_RESULTS = "programmes_import_results"
 KEEP_IN_SESSION = 3
 
 
@@ -509,7 +510,7 @@ def _forget_pending(request: HttpRequest, token: str) -> None:
 
 def _import_gone(request: HttpRequest, token: str) -> HttpResponse:
     """The waiting rows are gone: confirmed already (show the result) or cancelled/expired."""
-    if token in request.session.get(SESSION_RESULTS, {}):
+    if selectors.import_job_exists(request.user, token):
         messages.info(request, _("This import is already confirmed: nothing was written twice."))
         return redirect("programmes:import_result", token)
     messages.error(
@@ -613,11 +614,9 @@ def import_preview(request: HtmxHttpRequest, token: str) -> HttpResponse:
 @require_permission(Perm.PROGRAMMES_REFER)
 @require_POST
 def import_confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
-    """Write the previewed rows, each in its own transaction; once only."""
+    """Hand the previewed rows to the worker, once only; the result page follows it."""
     entry = request.session.get(SESSION_PENDING, {}).get(token)
-    rows = imports.claim_pending(token, entry["key"]) if entry else None
-    _forget_pending(request, token)
-    if rows is None:
+    if entry is None:
         return _import_gone(request, token)
     programme = _import_programme(request, entry)
     if programme is None:
@@ -627,17 +626,13 @@ def import_confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
         for name, value in request.POST.items()
         if name.startswith("row-") and name[4:].isdigit()
     }
-    try:
-        result = imports.import_rows(request.user, programme=programme, rows=rows, choices=choices)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("programmes:import_upload")
-    _remember(
-        request,
-        SESSION_RESULTS,
-        token,
-        {"programme": programme.name, "rows": [r.as_dict() for r in result.rows]},
+    job = imports.start_import(
+        request.user, programme=programme, token=token, key=entry["key"], choices=choices
     )
+    _forget_pending(request, token)
+    if job is None:
+        return _import_gone(request, token)
+    run_referral_import(str(job.pk))
     return redirect("programmes:import_result", token)
 
 
@@ -655,11 +650,10 @@ def import_cancel(request: HtmxHttpRequest, token: str) -> HttpResponse:
 @require_permission(Perm.PROGRAMMES_REFER)
 @require_GET
 def import_result(request: HtmxHttpRequest, token: str) -> HttpResponse:
-    """What a confirmed import did: created, referred, skipped and why."""
-    result = request.session.get(SESSION_RESULTS, {}).get(token)
-    if result is None:
-        raise Http404
-    rows = result["rows"]
+    """What a confirmed import did (created, referred, skipped and why), or how far it is:
+    the page asks again every few seconds (HTMX) until the worker is done."""
+    job = selectors.import_job_of(request.user, token)
+    rows = [dict(row) for row in job.results]
     enrolments = {
         str(e.pk): e
         for e in selectors.enrolments_by_ids(
@@ -674,10 +668,15 @@ def import_result(request: HtmxHttpRequest, token: str) -> HttpResponse:
         for outcome in (imports.Outcome.CREATED, imports.Outcome.REFERRED, imports.Outcome.SKIPPED)
     }
     context = {
-        "programme_name": result["programme"],
+        "job": job,
+        "programme_name": job.programme.label((get_language() or "it")[:2]),
         "rows": rows,
         "counts": counts,
         "Outcome": imports.Outcome,
+        "State": ImportJob.State,
+        "Error": ImportJob.Error,
         "nav": "referrals",
     }
+    if request.htmx and request.htmx.target == "import-job":
+        return render(request, "programmes/imports/_job.html", context)
     return render(request, "programmes/imports/result.html", context)

@@ -109,3 +109,26 @@ def test_an_import_preview_is_accessible_and_confirmed_by_keyboard(
     assert_no_console_errors(page)
     assert Enrolment.objects.filter(person__last_name="Verdi").exists()
     assert not Enrolment.objects.filter(person__last_name="Gialli").exists()  # skipped
+
+
+def test_the_result_page_follows_an_import_until_it_is_done(
+    page, social_worker, telefonia, tmp_path, settings
+):
+    from prossimo.programmes import imports
+    from prossimo.programmes.models import ImportJob
+    from prossimo.programmes.tests.test_imports import row
+
+    settings.PROSSIMO_IMPORT_DIR = tmp_path / "imports"
+    token, key = imports.store_pending([row()])
+    job = imports.start_import(social_worker, programme=telefonia, token=token, key=key, choices={})
+    login_as(page, social_worker)
+    page.goto(f"/programmi/segnala/importa/{token}/esito/")
+    page.locator("[data-job-state=queued]").wait_for()
+    assert_accessible(page, label="import waiting")
+    imports.run_import(job.pk)  # the worker, meanwhile
+    page.locator("[data-job-state=done]").wait_for(timeout=10_000)
+    assert page.locator("[data-outcome=created]").count() == 1
+    assert page.locator("#import-job-announce").inner_text() != ""
+    assert ImportJob.objects.get(pk=job.pk).state == ImportJob.State.DONE
+    assert_accessible(page, label="import done")
+    assert_no_console_errors(page)

@@ -13,10 +13,13 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.openapi.docs import Swagger
+from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 
 from prossimo.api.auth import TokenAuth, require
 from prossimo.api.errors import error_body, install_error_handlers
 from prossimo.api.fhir import router as fhir_router
+from prossimo.api.hsds import PublicWhenOpen
 from prossimo.api.hsds import router as hsds_router
 from prossimo.api.listening import router as listening_router
 from prossimo.api.people import router as people_router
@@ -29,6 +32,8 @@ Prossimo's REST API for integrations.
 issues it with `prossimo api_token create <username> --name NAME`, and the token acts with
 that user's roles and territory. In the browser the Prossimo session works too; then `POST`,
 `PATCH` and the other unsafe methods need the CSRF token in the `X-CSRFToken` header.
+The HSDS directory (`/api/hsds/`) needs neither while it is public (PROSSIMO_HSDS_API_PUBLIC):
+its operations then list no security.
 
 **Access.** The same rules as the pages: a person outside the caller's territory does not
 exist for them (404, as for an id that does not exist); an operation the caller's role does
@@ -71,7 +76,30 @@ def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
-api = NinjaAPI(
+class _Schema(OpenAPISchema):
+    """The schema as the API answers now: while the HSDS API is public its operations declare
+    no security (a token sent there is not even read), otherwise a token or a session."""
+
+    def operation_security(self, operation: Operation) -> list[dict[str, Any]] | None:
+        if any(
+            isinstance(auth, PublicWhenOpen) and auth.lets_anyone_in()
+            for auth in operation.auth_callbacks
+        ):
+            return None
+        return super().operation_security(operation)
+
+
+class ProssimoAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        # Built at each request (ninja keeps no copy), so it follows the settings of the moment.
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return _Schema(self, path_prefix)
+
+
+api = ProssimoAPI(
     title="Prossimo API",
     version="1",
     urls_namespace="api",

@@ -19,7 +19,7 @@ import phonenumbers
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from prossimo.directory.models import Schedule, Service
 
@@ -94,12 +94,52 @@ def _weekly_days(days: Iterable[int]) -> str:
     return ", ".join(parts)
 
 
-def _ordinal(nth: int) -> str:
+def _monthday(day: int) -> str:
+    """A `bymonthday` number in words: "15", or counted from the month's end ("last")."""
+    if day >= 0:
+        return str(day)
+    return _("last") if day == -1 else _("%(n)s from the end") % {"n": -day}
+
+
+#: Weekdays whose name is feminine: in Italian only "domenica". An ordinal before a weekday is
+#: translated in the weekday's gender (a context each), so that it can agree with it: "l'ultima
+#: domenica", "il primo lunedì". English reads the same in both.
+FEMININE_WEEKDAYS = frozenset({DAY_CODES.index("SU")})
+
+
+def _masculine_ordinal(nth: int) -> str:
     if nth < 0:
-        return _("last") if nth == -1 else _("%(n)s from the end") % {"n": -nth}
-    return {1: _("1st"), 2: _("2nd"), 3: _("3rd"), 4: _("4th"), 5: _("5th")}.get(
-        nth, _("%(n)sth") % {"n": nth}
-    )
+        if nth == -1:
+            return pgettext("ordinal, masculine weekday", "last")
+        return pgettext("ordinal, masculine weekday", "%(n)s from the end") % {"n": -nth}
+    ordinals = {
+        1: pgettext("ordinal, masculine weekday", "1st"),
+        2: pgettext("ordinal, masculine weekday", "2nd"),
+        3: pgettext("ordinal, masculine weekday", "3rd"),
+        4: pgettext("ordinal, masculine weekday", "4th"),
+        5: pgettext("ordinal, masculine weekday", "5th"),
+    }
+    return ordinals.get(nth) or pgettext("ordinal, masculine weekday", "%(n)sth") % {"n": nth}
+
+
+def _feminine_ordinal(nth: int) -> str:
+    if nth < 0:
+        if nth == -1:
+            return pgettext("ordinal, feminine weekday", "last")
+        return pgettext("ordinal, feminine weekday", "%(n)s from the end") % {"n": -nth}
+    ordinals = {
+        1: pgettext("ordinal, feminine weekday", "1st"),
+        2: pgettext("ordinal, feminine weekday", "2nd"),
+        3: pgettext("ordinal, feminine weekday", "3rd"),
+        4: pgettext("ordinal, feminine weekday", "4th"),
+        5: pgettext("ordinal, feminine weekday", "5th"),
+    }
+    return ordinals.get(nth) or pgettext("ordinal, feminine weekday", "%(n)sth") % {"n": nth}
+
+
+def _weekday_ordinal(nth: int, day: int) -> str:
+    """The ordinal of a weekday in the month ("1st", "last"), in the weekday's gender."""
+    return _feminine_ordinal(nth) if day in FEMININE_WEEKDAYS else _masculine_ordinal(nth)
 
 
 def days_text(schedule: Schedule) -> str:
@@ -113,11 +153,11 @@ def days_text(schedule: Schedule) -> str:
         if nth is not None:
             parts.append(
                 _("%(nth)s %(day)s of the month")
-                % {"nth": _ordinal(nth), "day": str(WEEKDAYS[day]).lower()}
+                % {"nth": _weekday_ordinal(nth, day), "day": str(WEEKDAYS[day]).lower()}
             )
     monthdays = _numbers(schedule.bymonthday)
     if monthdays:
-        shown = ", ".join(str(d) if d > 0 else _ordinal(d) for d in monthdays)
+        shown = ", ".join(_monthday(d) for d in monthdays)
         parts.append(
             ngettext("day %(days)s of the month", "days %(days)s of the month", len(monthdays))
             % {"days": shown}

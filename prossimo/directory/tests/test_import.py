@@ -162,7 +162,17 @@ def test_an_import_is_recorded_with_its_counts_and_audited(administrator):
     assert entry.additional_data["event"] == "directory.hsds.imported"
 
 
-@pytest.mark.parametrize("role", ["volunteer", "coordinator", "monitoring_officer"])
+@pytest.mark.parametrize(
+    "role",
+    [
+        "volunteer",
+        "proximity_operator",
+        "social_worker",
+        "coordinator",
+        "monitoring_officer",
+        "outsider",
+    ],
+)
 def test_only_administrators_import(cast, role):
     with pytest.raises(PermissionDenied):
         import_hsds(EXAMPLES / "organization_list.json", actor=cast[role])

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from prossimo.core.forms import error_summary_items
-from prossimo.referrals.models import Referral
+from prossimo.referrals.models import RECEIVER_STATES, Referral
 
 
 class SendReferralForm(forms.Form):
@@ -77,6 +77,43 @@ class StateForm(forms.Form):
 
     def error_summary(self) -> list[dict[str, Any]]:
         return error_summary_items(self, form_anchor=f"state-{self.to_state}")
+
+
+class ServiceSaidForm(forms.Form):
+    """Record what a service outside Prossimo said of the referral (on the phone, by e-mail):
+    its new state and who at the service said so. The list offers `states` (the moves
+    possible now); any of the receiving side's states is accepted, and
+    `services.change_referral_state` judges the move, after the version."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    to_state = forms.ChoiceField(
+        label=_("What the service said"),
+        error_messages={"required": _("Choose what the service said.")},
+    )
+    reason = forms.CharField(
+        label=_("Who at the service told you"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Their name or role, and how: on the phone, by e-mail. It stays in the history."
+        ),
+        error_messages={"required": _("Say who at the service told you (name or role).")},
+    )
+
+    def __init__(self, *args: Any, states: list[str], **kwargs: Any) -> None:
+        kwargs["prefix"] = "told"
+        super().__init__(*args, **kwargs)
+        blank = ("", _("Choose a state"))
+        field = self.fields["to_state"]
+        field.choices = [  # type: ignore[attr-defined]
+            blank,
+            *((s, Referral.State(s).label) for s in Referral.State.values if s in RECEIVER_STATES),
+        ]
+        # Only the moves possible now are offered.
+        field.widget.choices = [blank, *((s, Referral.State(s).label) for s in states)]
+
+    def error_summary(self) -> list[dict[str, Any]]:
+        return error_summary_items(self, form_anchor="service-said")
 
 
 class QueueFilterForm(forms.Form):

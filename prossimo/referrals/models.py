@@ -4,10 +4,11 @@ A `Referral` carries a listening-line need of a person to a formal service of th
 directory (`directory.Service`, HSDS). The organisation that delivers the service receives it
 in Prossimo when its HSDS organization is linked to a Prossimo organisation
 (`ReferralDestination`); otherwise a partner system updates it over FHIR, or nobody does and
-the sender follows it up by phone. Its states are the FHIR Task statuses as the Gravity
-Project's SDOH Clinical Care guide uses them (`ALLOWED_TRANSITIONS`); every move is a
-`ReferralTransition` (who, when, why, through which channel). What leaves the sending
-organisation depends on the person's consent to share (decision 0013).
+the sender follows it up by phone, recording what the service tells them. Its states are the
+FHIR Task statuses as the Gravity Project's SDOH Clinical Care guide uses them
+(`ALLOWED_TRANSITIONS`); every move is a `ReferralTransition` (who, when, why, through which
+channel). What leaves the sending organisation depends on the person's consent to share
+(decision 0013).
 """
 
 from __future__ import annotations
@@ -246,6 +247,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 #: The one move the sending side makes; every other is the receiving side's.
 SENDER_STATES = frozenset({S.CANCELLED})
+#: The receiving side's moves. When nobody receives a referral in Prossimo (no receiving
+#: organisation, no partner system), the sending side records them as the service told it
+#: (`ReferralTransition.Via.PHONE`).
+RECEIVER_STATES = frozenset(S.values) - SENDER_STATES - {S.REQUESTED}
 
 
 class ReferralTransition(models.Model):
@@ -256,6 +261,8 @@ class ReferralTransition(models.Model):
         API = "api", _("API")
         FHIR = "fhir", _("FHIR")
         SYSTEM = "system", _("Prossimo itself")
+        #: Recorded by the sending side as a service outside Prossimo told it.
+        PHONE = "phone", _("Told by the service (phone, e-mail)")
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="transitions")
     from_state = models.CharField(_("from"), max_length=12, choices=S.choices, blank=True)

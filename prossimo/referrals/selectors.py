@@ -13,8 +13,11 @@ from django.http import Http404
 from prossimo.core.permissions import Perm, Role, permissions_of, user_can
 from prossimo.people.models import Person
 from prossimo.referrals.models import (
+    ALLOWED_TRANSITIONS,
+    RECEIVER_STATES,
     SENDER_STATES,
     Referral,
+    ReferralDestination,
     ReferralTransition,
     ServiceInformation,
     partner_of,
@@ -22,6 +25,7 @@ from prossimo.referrals.models import (
 from prossimo.territory.selectors import organisation_ids_with_roles
 
 S = Referral.State
+Via = ReferralTransition.Via
 
 #: Roles holding `referrals.send` / `referrals.receive` (see `core.permissions`), by which a
 #: membership makes its organisation a sending or a receiving side of the user's.
@@ -69,8 +73,6 @@ def is_partner_of(user: Any, referral: Referral) -> bool:
     through (`ReferralDestination.partner_account`)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    from prossimo.referrals.models import ReferralDestination
-
     return ReferralDestination.objects.filter(
         directory_organization__services=referral.service_id,
         partner_account=user,
@@ -95,9 +97,44 @@ def is_receiving_side(user: Any, referral: Referral) -> bool:
     return is_partner_of(user, referral)
 
 
-def may_move(user: Any, referral: Referral, to_state: str) -> bool:
-    """Whether `user` may make a move to `to_state` (the side's rule of
-    `services.change_referral_state`; the state machine is checked apart)."""
+def followed_up_by_phone(referral: Referral) -> bool:
+    """Whether nobody receives the referral in Prossimo: no receiving organisation works it
+    and no active destination has a partner system's account to update it. Only the sending
+    side can then learn what became of it, from the service itself."""
+    if referral.receiving_organisation_id is not None:
+        return False
+    return not ReferralDestination.objects.filter(
+        directory_organization__services=referral.service_id,
+        partner_account__isnull=False,
+        is_active=True,
+    ).exists()
+
+
+def may_record_what_the_service_said(user: Any, referral: Referral) -> bool:
+    """Whether `user` may record the receiving side's moves as the service told them
+    (`via="phone"`): the sending side, for a referral nobody receives in Prossimo."""
+    return is_sending_side(user, referral) and followed_up_by_phone(referral)
+
+
+def states_the_service_may_report(user: Any, referral: Referral) -> list[str]:
+    """The states `user` may record as told by the service, in the states' order: the
+    receiving side's next moves from the referral's state; none if the user may not."""
+    allowed = ALLOWED_TRANSITIONS[referral.state] & RECEIVER_STATES
+    if not allowed or not may_record_what_the_service_said(user, referral):
+        return []
+    return [state for state in S.values if state in allowed]
+
+
+def may_move(user: Any, referral: Referral, to_state: str, *, via: str = Via.UI) -> bool:
+    """Whether `user` may make a move to `to_state` through `via` (the side's rule of
+    `services.change_referral_state`; the state machine is checked apart).
+
+    Cancelling is the sending side's; every other move is the receiving side's, except that
+    for a referral nobody receives in Prossimo the sending side records them as told by the
+    service (`via="phone"`, and only so). Nobody else records anything through `phone`.
+    """
+    if via == Via.PHONE:
+        return to_state in RECEIVER_STATES and may_record_what_the_service_said(user, referral)
     if to_state in SENDER_STATES:
         return is_sending_side(user, referral)
     return is_receiving_side(user, referral)

@@ -240,13 +240,16 @@ def change_referral_state(
 
     Rules: cancelling is the sending side's (members of the sending organisation with
     `referrals.send`, or the sender); every other move is the receiving side's (members of
-    the receiving organisation with `referrals.receive`, or its partner system's account);
-    declining, cancelling, failing and putting on hold need a reason; a stale `version` is
+    the receiving organisation with `referrals.receive`, or its partner system's account).
+    For a referral nobody receives in Prossimo (`selectors.followed_up_by_phone`) the sending
+    side records the receiving side's moves as the service told them, `via="phone"`, with a
+    note saying who at the service told them; nobody else moves through `phone`.
+    Declining, cancelling, failing and putting on hold need a reason; a stale `version` is
     refused. Leaving "requested" records when the referral was received.
     """
     if to_state not in S.values:
         raise ValidationError({"to_state": [_("Unknown state.")]})
-    if not selectors.may_move(actor, referral, to_state):
+    if not selectors.may_move(actor, referral, to_state, via=via):
         raise PermissionDenied
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if version is not None and version != referral.version:
@@ -255,6 +258,8 @@ def change_referral_state(
     if problem:
         raise ValidationError({"to_state": [problem]})
     reason = (reason or "").strip()
+    if via == Via.PHONE and not reason:
+        raise ValidationError({"reason": [_("Say who at the service told you (name or role).")]})
     if to_state in Referral.NEED_REASON and not reason:
         raise ValidationError({"reason": [_("Say why.")]})
     if len(reason) > REASON_MAX:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,10 +29,11 @@ from prossimo.listening.services import ConcurrentEdit
 from prossimo.people.forms import add_errors
 from prossimo.people.models import Person
 from prossimo.referrals import selectors, services
-from prossimo.referrals.forms import QueueFilterForm, SendReferralForm, StateForm
-from prossimo.referrals.models import ALLOWED_TRANSITIONS, Referral
+from prossimo.referrals.forms import QueueFilterForm, SendReferralForm, ServiceSaidForm, StateForm
+from prossimo.referrals.models import ALLOWED_TRANSITIONS, Referral, ReferralTransition
 
 S = Referral.State
+Via = ReferralTransition.Via
 PAGE_SIZE = 25
 #: At most this many services are offered for a need (those meeting it, by name).
 MAX_SERVICES = 100
@@ -188,7 +189,10 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 def _referral_page(
-    request: HttpRequest, referral: Referral, *, bound: StateForm | None = None
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    bound: StateForm | ServiceSaidForm | None = None,
 ) -> HttpResponse:
     user = request.user
     moves = []
@@ -199,7 +203,7 @@ def _referral_page(
             continue
         form = (
             bound
-            if bound is not None and bound.to_state == to_state
+            if isinstance(bound, StateForm) and bound.to_state == to_state
             else StateForm(to_state=to_state, initial={"expected_version": referral.version})
         )
         moves.append(
@@ -211,18 +215,31 @@ def _referral_page(
                 "form": form,
             }
         )
-    lost = bound if bound is not None and bound.to_state not in {m["to"] for m in moves} else None
+    # For a referral nobody receives in Prossimo: what the service said, recorded by the sender.
+    told_states = selectors.states_the_service_may_report(user, referral)
+    told = None
+    if told_states:
+        told = (
+            bound
+            if isinstance(bound, ServiceSaidForm)
+            else ServiceSaidForm(states=told_states, initial={"expected_version": referral.version})
+        )
+    shown = [m["form"] for m in moves] + [told]
+    lost = bound if bound is not None and not any(f is bound for f in shown) else None
     audit_detail_access(user, referral, via="page")  # every page showing it, errors included
+    is_receiver = selectors.is_receiving_side(user, referral)
     context = {
         "referral": referral,
         "named": selectors.shows_person(user, referral),
         "person_visible": selectors.person_is_visible(user, referral.person_id),
         "history": selectors.referral_history(referral),
         "moves": moves,
+        "told": told,
+        "told_via": Via.PHONE,
         "lost": lost,
         "error_summary": bound.error_summary() if bound is not None else [],
-        "is_receiver": selectors.is_receiving_side(user, referral),
-        "nav": "referrals_in" if selectors.is_receiving_side(user, referral) else "referrals_out",
+        "is_receiver": is_receiver,
+        "nav": "referrals_in" if is_receiver else "referrals_out",
     }
     return render(request, "referrals/detail.html", context)
 
@@ -243,9 +260,12 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
 @require_permission(Perm.PEOPLE_VIEW)
 @require_POST
 def change_state(request: HttpRequest, referral_id: str) -> HttpResponse:
-    """Move the referral to another state. If someone else changed it meanwhile, show the
-    latest version with what the user typed, ready to be sent again."""
+    """Move the referral to another state, or record the state a service outside Prossimo
+    reported (`via=phone`). If someone else changed it meanwhile, show the latest version with
+    what the user typed, ready to be sent again."""
     referral = selectors.access_referral(request.user, referral_id, for_write=True)
+    if request.POST.get("via") == Via.PHONE:
+        return _record_what_the_service_said(request, referral)
     to_state = request.POST.get("to_state", "")
     if to_state not in S.values:
         messages.error(request, _("Choose one of the states offered."))
@@ -265,6 +285,45 @@ def change_state(request: HttpRequest, referral_id: str) -> HttpResponse:
             typed = request.POST.copy()
             typed[f"{to_state}-expected_version"] = str(referral.version)
             form = StateForm(typed, to_state=to_state)
+            form.is_valid()
+            form.add_error(None, exc)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("The referral is now “%(state)s”.") % {"state": S(to_state).label}
+            )
+            return redirect("referrals:detail", referral.pk)
+    return _referral_page(request, referral, bound=form)
+
+
+def _record_what_the_service_said(request: HttpRequest, referral: Referral) -> HttpResponse:
+    """The "Record what the service said" form of `change_state` (sending side, referrals
+    nobody receives in Prossimo; anyone else 403)."""
+    user = request.user
+    if not selectors.may_record_what_the_service_said(user, referral):
+        raise PermissionDenied
+    form = ServiceSaidForm(
+        request.POST, states=selectors.states_the_service_may_report(user, referral)
+    )
+    if form.is_valid():
+        to_state = form.cleaned_data["to_state"]
+        try:
+            services.change_referral_state(
+                user,
+                referral=referral,
+                to_state=to_state,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["expected_version"],
+                via=Via.PHONE,
+            )
+        except ConcurrentEdit as exc:
+            referral = selectors.access_referral(user, referral.pk)
+            typed = request.POST.copy()
+            typed["told-expected_version"] = str(referral.version)
+            form = ServiceSaidForm(
+                typed, states=selectors.states_the_service_may_report(user, referral)
+            )
             form.is_valid()
             form.add_error(None, exc)
         except ValidationError as exc:

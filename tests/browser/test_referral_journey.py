@@ -13,6 +13,11 @@ axe-core checks every page of issue 5 on the way: the directory search with its 
 page, the referral form, a referral's page (sender's and receiver's side), the incoming queue,
 the referrals sent and the person's page with its referrals section.
 
+A service outside Prossimo (no receiving organisation, no partner system) cannot report back:
+the sender phones it and records what it said ("accepted", then "completed", each with who at
+the service said so) on the referral's page, with the keyboard alone; the history shows both
+moves as told by the service.
+
 Map tiles come from the test server's address and are answered by Playwright with a blank
 image: nothing leaves the test server.
 """
@@ -34,6 +39,7 @@ from tests.browser.conftest import (
     assert_focus_visible,
     assert_no_console_errors,
     login,
+    login_as,
     tab_to,
 )
 
@@ -266,3 +272,82 @@ def test_a_need_sent_to_a_service_from_the_directory_comes_back_completed_to_the
     expect(on_record).to_contain_text("Accompagnata alla visita il 12")
     assert_accessible(page, label="person page with its referrals")
     assert_no_console_errors(page)
+
+
+@pytest.fixture
+def parish_lifts(lecco):
+    """A parish's volunteers driving people to appointments: the parish does not use Prossimo
+    and has no partner system."""
+    from prossimo.directory.tests.factories import OrganizationFactory, service_in
+
+    return service_in(
+        lecco,
+        name="Passaggi della parrocchia",
+        organization=OrganizationFactory(name="Parrocchia San Nicolò"),
+        needs=("practical-transport",),
+    )
+
+
+def test_the_sender_records_what_a_service_outside_prossimo_said_with_the_keyboard(
+    page, operator, need, parish_lifts
+):
+    """Nobody receives the referral in Prossimo: the operator phones the parish, hears it was
+    accepted and then done, and records both on the referral's page, keyboard alone."""
+    from prossimo.referrals.services import send_referral
+
+    referral = send_referral(
+        operator, need=need, service=parish_lifts, consent_to_share=False, contact_phone=PHONE
+    )
+    login_as(page, operator)
+    page.goto(f"/invii/{referral.pk}/")
+    form = page.locator("#service-said")
+    expect(form).to_be_visible()
+    # The sender's own move (cancelling) stays where it was; the service's are only here.
+    expect(page.locator("main form[id^='state-']")).to_have_count(1)
+    expect(page.locator("#id_told-to_state option")).to_have_count(4)  # blank + 3 next states
+    assert_accessible(page, label="referral page, service outside Prossimo, sender's side")
+
+    # Submitted without a note: the error summary names the field, the choice is kept.
+    tab_to(page, "#id_told-to_state")
+    assert_focus_visible(page, label="the state the service reported")
+    page.keyboard.press("ArrowDown")  # received
+    page.keyboard.press("ArrowDown")  # accepted
+    expect(page.locator("#id_told-to_state")).to_have_value(S.ACCEPTED)
+    tab_to(page, "#service-said button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_told-reason_error")).to_be_visible()
+    expect(page.locator("[data-error-summary] a[href='#id_told-reason']")).to_be_visible()
+    expect(page.locator("#id_told-to_state")).to_have_value(S.ACCEPTED)
+    assert_accessible(page, label="what the service said, with its errors")
+
+    tab_to(page, "#id_told-reason")
+    page.keyboard.type("Don Luigi, al telefono: la accompagnano il 12")
+    tab_to(page, "#service-said button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"main p[data-state='{S.ACCEPTED}']")).to_be_visible()
+
+    # Then the parish says it is done: "completed", with who said so.
+    tab_to(page, "#id_told-to_state")
+    for _ in range(3):  # in progress, on hold, completed
+        page.keyboard.press("ArrowDown")
+    expect(page.locator("#id_told-to_state")).to_have_value(S.COMPLETED)
+    tab_to(page, "#id_told-reason")
+    page.keyboard.type("Don Luigi: accompagnata alla visita")
+    tab_to(page, "#service-said button[type=submit]")
+    assert_focus_visible(page, label="the record button")
+    page.keyboard.press("Enter")
+    state = page.locator(f"main p[data-state='{S.COMPLETED}']")
+    expect(state).to_be_visible()
+    expect(state.locator("[data-state]")).to_have_text(label(S.COMPLETED))
+    expect(state.locator("[data-reason]")).to_have_text("Don Luigi: accompagnata alla visita")
+    expect(page.locator("#service-said")).to_have_count(0)  # a final state
+    told = page.locator("[data-transition] [data-via='phone']")
+    expect(told).to_have_count(2)
+    assert_accessible(page, label="referral page, completed as told by the service")
+    assert_no_console_errors(page)
+    moves = ReferralTransition.objects.filter(referral=referral).order_by("at", "pk")
+    assert [(t.to_state, t.by, t.via) for t in moves] == [
+        (S.REQUESTED, operator, "ui"),
+        (S.ACCEPTED, operator, "phone"),
+        (S.COMPLETED, operator, "phone"),
+    ]

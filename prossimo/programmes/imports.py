@@ -853,8 +853,9 @@ def run_import(job_id: Any) -> ImportJob | None:
     a job already started, or unknown, is left alone (None). Whatever happens, the rows and
     their key are gone from disk and database afterwards; an unexpected error stops the job
     as failed, keeping the outcome of the rows written so far."""
+    now = timezone.now()
     started = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.RUNNING, started_at=timezone.now()
+        state=ImportJob.State.RUNNING, started_at=now, updated_at=now
     )
     if not started:
         return None
@@ -874,7 +875,9 @@ def run_import(job_id: Any) -> ImportJob | None:
         written[:] = results
         if len(results) % PROGRESS_EVERY == 0:
             ImportJob.objects.filter(pk=job.pk).update(
-                done=len(results), results=[r.as_dict() for r in results]
+                done=len(results),
+                results=[r.as_dict() for r in results],
+                updated_at=timezone.now(),
             )
 
     choices = {int(number): choice for number, choice in job.choices.items()}
@@ -908,6 +911,27 @@ def run_import(job_id: Any) -> ImportJob | None:
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "error", "done", "results", "finished_at", "updated_at"])
     return job
+
+
+#: A running import that has said nothing for this long has lost its worker (it says how far
+#: it is every `PROGRESS_EVERY` rows, a few seconds).
+STALL_AFTER = dt.timedelta(minutes=30)
+
+
+def fail_stalled_jobs(now: dt.datetime | None = None) -> int:
+    """Say what became of imports the worker will never finish, so that their page stops
+    waiting: a running one silent for `STALL_AFTER` (the worker was stopped mid-way: the rows
+    listed are written, as after an error), a queued one older than its rows (they expired:
+    nothing was written). Every 15 minutes."""
+    now = now or timezone.now()
+    gone = {"state": ImportJob.State.FAILED, "finished_at": now, "updated_at": now, "key": ""}
+    stalled = ImportJob.objects.filter(
+        state=ImportJob.State.RUNNING, updated_at__lt=now - STALL_AFTER
+    ).update(error=ImportJob.Error.STOPPED, **gone)
+    expired = ImportJob.objects.filter(
+        state=ImportJob.State.QUEUED, created_at__lt=now - PENDING_MAX_AGE
+    ).update(error=ImportJob.Error.ROWS_EXPIRED, **gone)
+    return stalled + expired
 
 
 def purge_old_jobs(keep: dt.timedelta = JOB_KEEP) -> int:

@@ -13,11 +13,17 @@ import logging
 from typing import Any
 
 from django.utils import timezone
+from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from prossimo.core.tasks import local_time
 from prossimo.programmes.calls import generate_due_calls
-from prossimo.programmes.imports import purge_old_jobs, purge_stale_pending, run_import
+from prossimo.programmes.imports import (
+    fail_stalled_jobs,
+    purge_old_jobs,
+    purge_stale_pending,
+    run_import,
+)
 from prossimo.programmes.services import resume_suspended
 
 logger = logging.getLogger(__name__)
@@ -66,3 +72,14 @@ def run_referral_import(job_id: str) -> None:
     job = run_import(job_id)
     if job is not None:
         logger.info("run_referral_import %s: %s, %d rows", job.pk, job.state, job.done)
+
+
+@db_periodic_task(crontab(minute="*/15"), name="programmes.fail_stalled_imports")
+def fail_stalled_imports() -> int:
+    """Close the imports the worker will never finish (`imports.fail_stalled_jobs`) and
+    delete the rows that expired with them."""
+    failed = fail_stalled_jobs()
+    removed = purge_stale_pending()
+    if failed or removed:
+        logger.info("fail_stalled_imports: %d imports closed, %d files removed", failed, removed)
+    return failed

@@ -175,6 +175,51 @@ def test_finished_imports_are_forgotten_after_a_while(social_worker, telefonia):
     assert set(ImportJob.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
 
 
+def test_imports_the_worker_will_never_finish_are_closed(social_worker, telefonia, import_dir):
+    now = timezone.now()
+    silent, busy, old, fresh = (queued(social_worker, telefonia, [row()]) for _ in range(4))
+    ImportJob.objects.filter(pk__in=[silent.pk, busy.pk]).update(state=State.RUNNING)
+    ImportJob.objects.filter(pk=silent.pk).update(
+        updated_at=now - imports.STALL_AFTER - dt.timedelta(minutes=1)
+    )
+    ImportJob.objects.filter(pk=busy.pk).update(updated_at=now - dt.timedelta(minutes=1))
+    ImportJob.objects.filter(pk=old.pk).update(
+        created_at=now - imports.PENDING_MAX_AGE - dt.timedelta(minutes=1)
+    )
+    assert imports.fail_stalled_jobs(now) == 2
+    states = dict(ImportJob.objects.values_list("pk", "state"))
+    assert (states[silent.pk], states[busy.pk], states[old.pk], states[fresh.pk]) == (
+        State.FAILED,
+        State.RUNNING,
+        State.FAILED,
+        State.QUEUED,
+    )
+    errors = dict(ImportJob.objects.values_list("pk", "error"))
+    assert errors[silent.pk] == ImportJob.Error.STOPPED
+    assert errors[old.pk] == ImportJob.Error.ROWS_EXPIRED
+    assert ImportJob.objects.get(pk=old.pk).key == ""
+    # A worker that comes back later does not start a closed job.
+    assert imports.run_import(old.pk) is None
+
+
+def test_a_running_import_says_it_is_alive(social_worker, telefonia, monkeypatch):
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 1)
+    job = queued(social_worker, telefonia, [row(), row(nome="Anna")])
+    long_ago = timezone.now() - dt.timedelta(days=1)
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=long_ago)
+    seen = []
+    write = imports._write_row
+
+    def watched(*args, **kwargs):
+        seen.append(ImportJob.objects.get(pk=job.pk).updated_at)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write_row", watched)
+    imports.run_import(job.pk)
+    # Marked when it starts, and after each batch of rows: never taken for stalled.
+    assert len(seen) == 2 and all(at > long_ago for at in seen) and seen[1] >= seen[0]
+
+
 # --- the result page ------------------------------------------------------------------------
 
 

@@ -102,3 +102,35 @@ def test_plan_calls_command_refuses_a_bad_date():
 
     with pytest.raises(CommandError):
         call_command("plan_calls", "--date", "14/07/2026")
+
+
+def test_stalled_imports_are_closed_every_quarter_of_an_hour(
+    social_worker, telefonia, settings, tmp_path
+):
+    from prossimo.programmes import imports
+    from prossimo.programmes.models import ImportJob
+    from prossimo.programmes.tests.test_imports import row
+
+    due = HUEY.read_periodic(huey_timestamp(rome(2026, 3, 10, 11, 15)))
+    assert "programmes.fail_stalled_imports" in {task.name for task in due}
+    settings.PROSSIMO_IMPORT_DIR = tmp_path
+    token, key = imports.store_pending([row()])
+    job = imports.start_import(social_worker, programme=telefonia, token=token, key=key, choices={})
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=job.created_at - imports.PENDING_MAX_AGE - dt.timedelta(minutes=1)
+    )
+    assert tasks.fail_stalled_imports.call_local() == 1
+    assert ImportJob.objects.get(pk=job.pk).state == ImportJob.State.FAILED
+
+
+def test_a_confirmed_import_is_a_task_of_the_worker(social_worker, telefonia, settings, tmp_path):
+    from prossimo.programmes import imports
+    from prossimo.programmes.models import Enrolment, ImportJob
+    from prossimo.programmes.tests.test_imports import row
+
+    settings.PROSSIMO_IMPORT_DIR = tmp_path
+    token, key = imports.store_pending([row()])
+    job = imports.start_import(social_worker, programme=telefonia, token=token, key=key, choices={})
+    tasks.run_referral_import.call_local(str(job.pk))
+    assert ImportJob.objects.get(pk=job.pk).state == ImportJob.State.DONE
+    assert Enrolment.objects.count() == 1

@@ -341,9 +341,10 @@ def _expected_version(request: HttpRequest) -> tuple[int | None, bool]:
     "rejecting, cancelling, failing or putting on hold). Only the status changes, by the "
     "referral's state machine: the receiving organisation (or its partner system's account) "
     'accepts, rejects, works and closes; the sending side cancels. `If-Match: W/"<version>"` '
-    "(412 when stale) or `meta.versionId` (409 when stale) protect a newer state. Errors are "
-    "OperationOutcomes: 400 not a Task, 403 not allowed, 404 unknown, 422 a move the rules "
-    "refuse. Answers with the Task as it now is.",
+    "(412 when stale) or `meta.versionId` (409 when stale) protect a newer state. Sending the "
+    "same status again changes nothing (a retry is safe); a different `statusReason` with "
+    "the same status is refused (422). Errors are OperationOutcomes: 400 not a Task, 403 not "
+    "allowed, 404 unknown, 422 a move the rules refuse. Answers with the Task as it now is.",
     response={200: dict, 400: dict, 403: dict, 404: dict, 409: dict, 412: dict, 422: dict},
 )
 @fhir_errors
@@ -377,27 +378,42 @@ def update_task(request: HttpRequest, referral_id: str) -> HttpResponse:
             return operation_outcome(
                 400, "value", _("Unknown version."), where="Task.meta.versionId"
             )
+    stale = operation_outcome(
+        412,
+        "conflict",
+        _("Someone else changed this referral since the version sent: read it again."),
+    )
     if from_header and version != referral.version:
-        return operation_outcome(
-            412,
-            "conflict",
-            _("Someone else changed this referral since the version sent: read it again."),
-        )
+        return stale
     reason = ""
     if sent.statusReason is not None:
-        reason = sent.statusReason.text or ""
+        reason = (sent.statusReason.text or "").strip()
     if sent.status != referral.state:
-        referral_services.change_referral_state(
-            user,
-            referral=referral,
-            to_state=sent.status,
-            reason=reason,
-            version=version,
-            via=ReferralTransition.Via.FHIR,
-        )
+        try:
+            referral_services.change_referral_state(
+                user,
+                referral=referral,
+                to_state=sent.status,
+                reason=reason,
+                version=version,
+                via=ReferralTransition.Via.FHIR,
+            )
+        except ConcurrentEdit:
+            # Changed between the check above and the service's lock: the same answer.
+            if from_header:
+                return stale
+            raise
         referral = referral_selectors.access_referral(user, referral_id)
     elif version is not None and version != referral.version:
         raise ConcurrentEdit()
+    elif sent.statusReason is not None and reason != referral.reason:
+        # Only the status changes, and its reason with it: a new reason alone would be lost.
+        return operation_outcome(
+            422,
+            "business-rule",
+            _("The reason changes only with the status: send the Task with its new status."),
+            where="Task.statusReason",
+        )
     audit_detail_access(user, referral, via="fhir")
     named = referral_selectors.shows_person(user, referral)
     return fhir_response(task(referral, named=named))

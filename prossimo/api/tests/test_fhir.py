@@ -203,6 +203,59 @@ def test_stale_versions_are_refused(client, make_token, referral, receiver):
     assert referral.state == S.RECEIVED
 
 
+def test_a_change_between_the_check_and_the_lock_is_refused_as_stale(
+    client, make_token, referral, receiver, monkeypatch
+):
+    """Someone moves the referral after the If-Match check and before the service locks it:
+    412 with If-Match (as if seen at once), 409 with meta.versionId; nothing moves."""
+    from django.db.models import F
+
+    from prossimo.api import fhir
+
+    token = make_token(receiver)
+    path = f"/api/fhir/Task/{referral.pk}"
+    original = fhir._expected_version
+
+    def meanwhile(request):
+        found = original(request)
+        Referral.objects.filter(pk=referral.pk).update(version=F("version") + 1)
+        return found
+
+    monkeypatch.setattr(fhir, "_expected_version", meanwhile)
+    body = {"resourceType": "Task", "status": "received", "intent": "order"}
+    assert _outcome(_put(client, token, path, body, **{"If-Match": 'W/"1"'}), 412)
+    stale = {**body, "meta": {"versionId": "2"}}
+    assert _outcome(_put(client, token, path, stale), 409)
+    referral.refresh_from_db()
+    assert (referral.state, referral.version) == (S.REQUESTED, 3)
+
+
+def test_a_new_reason_alone_is_refused_and_a_retry_is_safe(client, make_token, referral, receiver):
+    token = make_token(receiver)
+    path = f"/api/fhir/Task/{referral.pk}"
+    body = {
+        "resourceType": "Task",
+        "status": "rejected",
+        "intent": "order",
+        "statusReason": {"text": "Fuori zona"},
+    }
+    assert _put(client, token, path, body).status_code == 200
+    moves = referral.transitions.count()
+    # The same Task again (a retry): nothing changes, 200.
+    assert _put(client, token, path, body).status_code == 200
+    referral.refresh_from_db()
+    assert (referral.state, referral.reason, referral.transitions.count()) == (
+        S.REJECTED,
+        "Fuori zona",
+        moves,
+    )
+    changed = {**body, "statusReason": {"text": "Posti esauriti"}}
+    outcome = _outcome(_put(client, token, path, changed), 422)
+    assert outcome.issue[0].expression == ["Task.statusReason"]
+    referral.refresh_from_db()
+    assert referral.reason == "Fuori zona"
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -118,6 +118,10 @@ def test_the_duty_page_lists_the_calls_ringing_for_those_on_duty(
     html = client.get(DUTY).content.decode()
     assert _answer_url(ringing) in html
     assert "Maria Rossi" in html
+    # A call ringing now is not the "incoming call" channel of a logged contact (Italian:
+    # "in arrivo", not "in entrata").
+    assert "Telefonata in arrivo" in html
+    assert str(Contact.Channel.INBOUND_CALL.label) == "Telefonata in entrata"
 
 
 def test_the_duty_button_swaps_in_a_polling_region(client, volunteer):

@@ -144,7 +144,7 @@ def access_referral(user: Any, referral_id: Any, *, for_write: bool = False) -> 
     """The referral if `user` may read it (else 404), and act on it if asked (else 403)."""
     referral = (
         Referral.objects.visible_to(user)
-        .select_related(*LIST_RELATED, "share_consent_by", "need__contact")
+        .select_related(*LIST_RELATED, "share_consent_by")
         .filter(pk=_parse_id(referral_id))
         .first()
     )

@@ -8,13 +8,14 @@ Every referral comes through `selectors.access_referral`, every need through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -271,30 +272,16 @@ def change_state(request: HttpRequest, referral_id: str) -> HttpResponse:
         messages.error(request, _("Choose one of the states offered."))
         return redirect("referrals:detail", referral.pk)
     form = StateForm(request.POST, to_state=to_state)
-    if form.is_valid():
-        try:
-            services.change_referral_state(
-                request.user,
-                referral=referral,
-                to_state=to_state,
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["expected_version"],
-            )
-        except ConcurrentEdit as exc:
-            referral = selectors.access_referral(request.user, referral_id)
-            typed = request.POST.copy()
-            typed[f"{to_state}-expected_version"] = str(referral.version)
-            form = StateForm(typed, to_state=to_state)
-            form.is_valid()
-            form.add_error(None, exc)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(
-                request, _("The referral is now “%(state)s”.") % {"state": S(to_state).label}
-            )
-            return redirect("referrals:detail", referral.pk)
-    return _referral_page(request, referral, bound=form)
+    if not form.is_valid():
+        return _referral_page(request, referral, bound=form)
+    return _move(
+        request,
+        referral,
+        form,
+        to_state,
+        via=Via.UI,
+        again=lambda _latest, typed: StateForm(typed, to_state=to_state),
+    )
 
 
 def _record_what_the_service_said(request: HttpRequest, referral: Referral) -> HttpResponse:
@@ -306,33 +293,55 @@ def _record_what_the_service_said(request: HttpRequest, referral: Referral) -> H
     form = ServiceSaidForm(
         request.POST, states=selectors.states_the_service_may_report(user, referral)
     )
-    if form.is_valid():
-        to_state = form.cleaned_data["to_state"]
-        try:
-            services.change_referral_state(
-                user,
-                referral=referral,
-                to_state=to_state,
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["expected_version"],
-                via=Via.PHONE,
-            )
-        except ConcurrentEdit as exc:
-            referral = selectors.access_referral(user, referral.pk)
-            typed = request.POST.copy()
-            typed["told-expected_version"] = str(referral.version)
-            form = ServiceSaidForm(
-                typed, states=selectors.states_the_service_may_report(user, referral)
-            )
-            form.is_valid()
-            form.add_error(None, exc)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(
-                request, _("The referral is now “%(state)s”.") % {"state": S(to_state).label}
-            )
-            return redirect("referrals:detail", referral.pk)
+    if not form.is_valid():
+        return _referral_page(request, referral, bound=form)
+    return _move(
+        request,
+        referral,
+        form,
+        form.cleaned_data["to_state"],
+        via=Via.PHONE,
+        again=lambda latest, typed: ServiceSaidForm(
+            typed, states=selectors.states_the_service_may_report(user, latest)
+        ),
+    )
+
+
+def _move(
+    request: HttpRequest,
+    referral: Referral,
+    form: StateForm | ServiceSaidForm,
+    to_state: str,
+    *,
+    via: str,
+    again: Callable[[Referral, QueryDict], StateForm | ServiceSaidForm],
+) -> HttpResponse:
+    """Make the move a valid `form` asks for. If someone else changed the referral meanwhile,
+    the page shows its latest version with what the user typed (`again` builds the form anew
+    for it), ready to be sent again; a move the rules refuse shows why."""
+    try:
+        services.change_referral_state(
+            request.user,
+            referral=referral,
+            to_state=to_state,
+            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data["expected_version"],
+            via=via,
+        )
+    except ConcurrentEdit as exc:
+        referral = selectors.access_referral(request.user, referral.pk)
+        typed = request.POST.copy()
+        typed[f"{form.prefix}-expected_version"] = str(referral.version)
+        form = again(referral, typed)
+        form.is_valid()
+        form.add_error(None, exc)
+    except ValidationError as exc:
+        add_errors(form, exc)
+    else:
+        messages.success(
+            request, _("The referral is now “%(state)s”.") % {"state": S(to_state).label}
+        )
+        return redirect("referrals:detail", referral.pk)
     return _referral_page(request, referral, bound=form)
 
 

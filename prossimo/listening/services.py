@@ -30,6 +30,7 @@ from prossimo.listening.models import (
     Urgency,
 )
 from prossimo.people.models import CASEWORK_ROLES, Person
+from prossimo.people.services import lock_person
 from prossimo.territory.models import Membership, Municipality, Organisation
 
 URGENCY_ORDER: list[str] = [Urgency.LOW, Urgency.MEDIUM, Urgency.HIGH, Urgency.EMERGENCY]
@@ -189,6 +190,8 @@ def log_contact(
     """
     if not user_can(actor, Perm.LISTENING_LOG):
         raise PermissionDenied
+    if data.person is not None:
+        lock_person(data.person.pk)  # before the draft (lock order), and before the checks
     org = acting_organisation(actor, organisation)
     errors = _clean_contact(actor, data)
     for i, need in enumerate(needs):
@@ -332,6 +335,7 @@ def link_contact_to_person(actor: Any, *, contact: Contact, person: Person) -> C
     it raised (needs, alerts, follow-ups) to them."""
     if not user_can(actor, Perm.LISTENING_LOG):
         raise PermissionDenied
+    lock_person(person.pk)  # before the contact (lock order), and before the check
     if not Person.objects.visible_to(actor).filter(pk=person.pk).exists():
         raise PermissionDenied
     contact = Contact.objects.select_for_update().get(pk=contact.pk)

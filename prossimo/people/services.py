@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -24,6 +24,8 @@ from prossimo.people.validation import (
 )
 from prossimo.territory.models import Municipality, Organisation
 from prossimo.territory.selectors import organisations_of
+
+_Row = TypeVar("_Row", bound=models.Model)
 
 PERSON_FIELDS = (
     "first_name",
@@ -435,6 +437,43 @@ def share_person(
     return share
 
 
+def lock_person(person_id: Any) -> None:
+    """Lock a person's record until the end of the transaction (FOR NO KEY UPDATE).
+
+    Lock order, for every transaction that changes rows about a person (a planned call, an
+    enrolment, a contact, a referral…) and writes more rows about them: the person first, then
+    those rows. `merge_people` locks both records FOR UPDATE, in primary-key order, then moves
+    their rows: a write that locked a row first and then inserted a row pointing at the person
+    (the foreign key check takes FOR KEY SHARE on the person) would wait for the merge while
+    the merge waited for its row, and PostgreSQL would abort one of them. FOR NO KEY UPDATE
+    waits for a merge but not for ordinary inserts pointing at the person; two writes about
+    the same person take turns. SQLite runs one writer at a time: nothing to lock there.
+    """
+    rows = Person.objects.select_for_update(no_key=True).filter(pk=person_id)
+    list(rows.order_by().values_list("pk"))
+
+
+def lock_person_then(rows: models.QuerySet[_Row], *, pk: Any, person_id: Any) -> _Row:
+    """Lock the person, then the row `pk` of `rows` (a `select_for_update()` queryset of a
+    model with a `person` foreign key), in the order of `lock_person`; the locked row.
+
+    `person_id` is the row's person as the caller read it. A merge may move the row to the kept
+    record meanwhile (or while this waits for the person): both locks are then given back
+    (rolled back to a savepoint) and taken again, the kept person first. This ends: each turn
+    follows a merge that has committed, and a merged record is never merged again.
+    """
+    while True:
+        savepoint = transaction.savepoint()
+        lock_person(person_id)
+        row = rows.get(pk=pk)
+        current = row.serializable_value("person")
+        if current == person_id:
+            transaction.savepoint_commit(savepoint)
+            return row
+        transaction.savepoint_rollback(savepoint)
+        person_id = current
+
+
 @transaction.atomic
 def merge_people(actor: Any, *, keep: Person, absorb: Person) -> Person:
     """Merge `absorb` into `keep`: every row linked to `absorb` moves to `keep`.
@@ -447,8 +486,15 @@ def merge_people(actor: Any, *, keep: Person, absorb: Person) -> Person:
         raise PermissionDenied
     if keep.pk == absorb.pk:
         raise ValidationError(_("Choose two different records."))
-    keep = Person.objects.select_for_update().get(pk=keep.pk)
-    absorb = Person.objects.select_for_update().get(pk=absorb.pk)
+    # Both records in one statement, in primary-key order (see `lock_person`): two merges of
+    # the same pair never hold one record each.
+    locked = {
+        person.pk: person
+        for person in Person.objects.select_for_update()
+        .filter(pk__in=[keep.pk, absorb.pk])
+        .order_by("pk")
+    }
+    keep, absorb = locked[keep.pk], locked[absorb.pk]
     if keep.merged_into_id or absorb.merged_into_id:
         raise ValidationError(_("One of the records was already merged."))
 
@@ -480,9 +526,12 @@ def merge_people(actor: Any, *, keep: Person, absorb: Person) -> Person:
         else:
             share.person = keep
             share.save(update_fields=["person", "updated_at"])
-    for relation in Person._meta.related_objects:
+    # Hidden relations too (`related_name="+"`, as on planned calls).
+    for relation in Person._meta.get_fields(include_hidden=True):
+        if not isinstance(relation, models.ManyToOneRel) or relation.one_to_one:
+            continue
         model = relation.related_model
-        if model in (Phone, PersonShare) or relation.many_to_many or relation.one_to_one:
+        if model in (Phone, PersonShare):
             continue
         if relation.remote_field.name == "merged_into":
             continue

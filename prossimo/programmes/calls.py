@@ -49,6 +49,7 @@ from prossimo.listening.services import (
     NeedInput,
     log_contact,
 )
+from prossimo.people.services import lock_person_then
 from prossimo.programmes.models import (
     Absence,
     CallAttempt,
@@ -259,8 +260,10 @@ def set_call_plan(
     tried follow the change (window, priority, assignee).
     """
     _ensure_manages(actor, enrolment.organisation_id)
-    enrolment = (
-        Enrolment.objects.select_for_update().select_related("organisation").get(pk=enrolment.pk)
+    enrolment = lock_person_then(
+        Enrolment.objects.select_for_update().select_related("organisation"),
+        pk=enrolment.pk,
+        person_id=enrolment.person_id,
     )
     current = CallPlan.objects.select_for_update().filter(enrolment=enrolment).first()
     if expected_version is not None and expected_version != (current.version if current else 0):
@@ -724,10 +727,14 @@ def _record(
 
 
 def _locked_call(call: PlannedCall) -> PlannedCall:
-    return (
-        PlannedCall.objects.select_for_update()
-        .select_related("enrolment__programme")
-        .get(pk=call.pk)
+    """The call, locked after its person (the lock order of `people.services.lock_person`)."""
+    return lock_person_then(
+        # Not the programme's row: attempts of a whole programme would queue behind each other.
+        PlannedCall.objects.select_for_update(of=("self", "enrolment")).select_related(
+            "enrolment__programme"
+        ),
+        pk=call.pk,
+        person_id=call.person_id,
     )
 
 

@@ -44,7 +44,7 @@ from django.utils.translation import ngettext
 
 from prossimo.core.audit import audit_event
 from prossimo.listening.models import Alert, Contact
-from prossimo.people.models import Person
+from prossimo.people.services import lock_person
 from prossimo.programmes.models import CallAttempt, Enrolment, ScreeningRule
 from prossimo.programmes.signals import call_attempt_recorded
 
@@ -99,12 +99,6 @@ def _audit(actor: Any, alert: Alert, enrolment: Enrolment, *, rule: str, **extra
     )
 
 
-def _lock_person(person_id: Any) -> None:
-    """Serialise escalations about one person: the "one unresolved alert" check and the write
-    must not interleave with another attempt recorded at the same moment."""
-    list(Person.objects.select_for_update().filter(pk=person_id).values_list("pk", flat=True))
-
-
 # --- not reached ------------------------------------------------------------------------
 
 
@@ -118,7 +112,9 @@ def check_failed_attempts(actor: Any, attempt: CallAttempt) -> Alert | None:
         return None
     if enrolment.state not in OPEN_STATES:
         return None
-    _lock_person(enrolment.person_id)
+    # Serialise escalations about one person: the "one unresolved alert" check and the
+    # write must not interleave with another attempt recorded at the same moment.
+    lock_person(enrolment.person_id)
     same_kind = Alert.objects.filter(
         kind=Alert.Kind.FAILED_ATTEMPTS,
         person_id=enrolment.person_id,
@@ -182,7 +178,9 @@ def route_red_flags(actor: Any, attempt: CallAttempt) -> list[Alert]:
     flags = list(dict.fromkeys(contact.red_flags or []))
     if not flags:
         return []
-    _lock_person(enrolment.person_id)
+    # Serialise escalations about one person: the "one unresolved alert" check and the
+    # write must not interleave with another attempt recorded at the same moment.
+    lock_person(enrolment.person_id)
     social_worker = enrolment.referred_by
     changed: list[Alert] = []
     existing = list(Alert.objects.select_for_update().filter(contact=contact, red_flag__in=flags))

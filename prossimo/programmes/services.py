@@ -24,7 +24,7 @@ from prossimo.core.permissions import Perm, Role, permissions_of, user_can
 from prossimo.listening.services import ConcurrentEdit
 from prossimo.people.models import Person
 from prossimo.people.selectors import access_person
-from prossimo.people.services import PersonInput, register_person
+from prossimo.people.services import PersonInput, lock_person_then, register_person
 from prossimo.programmes.models import (
     ALLOWED_TRANSITIONS,
     CallPlan,
@@ -204,7 +204,13 @@ def _check_version(enrolment: Enrolment, expected_version: int | None) -> None:
 
 
 def _locked(enrolment: Enrolment) -> Enrolment:
-    return Enrolment.objects.select_for_update().select_related("programme").get(pk=enrolment.pk)
+    """The enrolment, locked after its person (the lock order of `people.services.lock_person`)."""
+    return lock_person_then(
+        # Not the programme's row: every move in a programme would queue behind it.
+        Enrolment.objects.select_for_update(of=("self",)).select_related("programme"),
+        pk=enrolment.pk,
+        person_id=enrolment.person_id,
+    )
 
 
 @transaction.atomic
@@ -349,11 +355,13 @@ def resume_suspended(*, today: dt.date | None = None) -> int:
     ids = list(
         Enrolment.objects.filter(
             state=Enrolment.State.SUSPENDED, suspended_until__lte=today
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "person_id")
     )
-    for pk in ids:
+    for pk, person_id in ids:
         with transaction.atomic():
-            enrolment = Enrolment.objects.select_for_update().get(pk=pk)
+            enrolment = lock_person_then(
+                Enrolment.objects.select_for_update(), pk=pk, person_id=person_id
+            )
             if enrolment.state != Enrolment.State.SUSPENDED:
                 continue
             now = timezone.now()

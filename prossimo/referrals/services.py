@@ -24,6 +24,7 @@ from prossimo.core.phones import normalise_phone
 from prossimo.directory.models import Service
 from prossimo.listening.models import Alert, Contact, Need
 from prossimo.listening.services import ConcurrentEdit
+from prossimo.people.services import lock_person_then
 from prossimo.referrals import selectors
 from prossimo.referrals.models import (
     ALLOWED_TRANSITIONS,
@@ -102,10 +103,11 @@ def send_referral(
         raise PermissionDenied
     if not Need.objects.visible_to(actor).filter(pk=need.pk).exists():
         raise PermissionDenied
-    need = (
-        Need.objects.select_for_update(of=("self",))
-        .select_related("contact", "person")
-        .get(pk=need.pk)
+    # The person first, then the need (the lock order of `people.services.lock_person`).
+    need = lock_person_then(
+        Need.objects.select_for_update(of=("self",)).select_related("contact", "person"),
+        pk=need.pk,
+        person_id=need.person_id,
     )
     organisation = _sending_organisation(actor, need)
     errors: dict[str, list[str]] = {}
@@ -319,18 +321,18 @@ def alert_unreceived(*, now: dt.datetime | None = None) -> int:
     "requested" `PROSSIMO_REFERRAL_RECEIPT_HOURS` after it was sent, once per referral; how
     many alerts were raised. Each in its own transaction, attributed to nobody (the system)."""
     now = now or timezone.now()
-    ids = list(
+    late = list(
         Referral.objects.filter(
             state=S.REQUESTED, requested_at__lte=receipt_deadline(now), receipt_alert__isnull=True
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "person_id")
     )
     raised = 0
-    for pk in ids:
+    for pk, person_id in late:
         with transaction.atomic():
-            referral = (
-                Referral.objects.select_for_update(of=("self",))
-                .select_related("service")
-                .get(pk=pk)
+            referral = lock_person_then(
+                Referral.objects.select_for_update(of=("self",)).select_related("service"),
+                pk=pk,
+                person_id=person_id,
             )
             if referral.state != S.REQUESTED or referral.receipt_alert_id is not None:
                 continue

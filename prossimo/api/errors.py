@@ -35,8 +35,23 @@ class ErrorOut(Schema):
     errors: list[FieldError] = []
 
 
+#: The errors every operation may answer: on a listing, on one record, on a versioned write.
+LIST_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+ONE_ERRORS: dict[int, Any] = {**LIST_ERRORS, 404: ErrorOut}
+LOCKED_ERRORS: dict[int, Any] = {**ONE_ERRORS, 409: ErrorOut}
+
+
 def error_body(detail: str, errors: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
     return {"detail": detail, "errors": list(errors)}
+
+
+def stale_version_body(exc: ConcurrentEdit, *, field: str) -> dict[str, Any]:
+    """The 409 of a write from an outdated copy, pointing at the version sent in `field`."""
+    error = {"field": field, "message": exc.messages[0], "code": "stale"}
+    detail = _(
+        "Someone else changed this record since the version sent: read it again, then retry."
+    )
+    return error_body(detail, [error])
 
 
 def _response(
@@ -144,12 +159,7 @@ def _django_validation(
 
 
 def _stale_version(request: HttpRequest, exc: ConcurrentEdit, *, api: NinjaAPI) -> HttpResponse:
-    """A write from an outdated copy: 409, pointing at the `version` sent."""
-    error = {"field": "version", "message": exc.messages[0], "code": "stale"}
-    detail = _(
-        "Someone else changed this record since the version sent: read it again, then retry."
-    )
-    return _response(api, request, 409, detail, [error])
+    return api.create_response(request, stale_version_body(exc, field="version"), status=409)
 
 
 def _forbidden(request: HttpRequest, exc: Exception, *, api: NinjaAPI) -> HttpResponse:

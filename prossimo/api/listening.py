@@ -13,32 +13,36 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from prossimo.api.auth import require
-from prossimo.api.errors import ErrorOut
+from prossimo.api.errors import LIST_ERRORS, LOCKED_ERRORS, ONE_ERRORS
 from prossimo.api.people import (
     MAX_LIMIT,
     MAX_OFFSET,
     InputSchema,
     IstatCode,
+    LongText,
     MunicipalityOut,
     PhoneText,
+    Text100,
+    Text150,
+    _municipality,
     _storable,
 )
-from prossimo.core.audit import audit_access, audit_detail_access
+from prossimo.api.shaping import Page, audited_page, current_language, username
+from prossimo.core.audit import audit_detail_access
 from prossimo.core.models import User
 from prossimo.core.permissions import Perm, user_can
 from prossimo.listening import selectors, services
 from prossimo.listening.models import Alert, Contact, FollowUp, Need, NeedCategory
 from prossimo.people.selectors import access_person
-from prossimo.territory.models import Municipality
 from prossimo.territory.selectors import municipalities_by_istat_codes
 
 router = Router(tags=["listening"])
@@ -76,11 +80,8 @@ LocalTime = Annotated[
     Field(description="Local (Italian) time, `HH:MM`, without an offset.", examples=["10:00"]),
     AfterValidator(_local_time),
 ]
-Text100 = Annotated[str, Field(max_length=100), AfterValidator(_storable)]
-Text150 = Annotated[str, Field(max_length=150), AfterValidator(_storable)]
 Text300 = Annotated[str, Field(max_length=300), AfterValidator(_storable)]
 Text500 = Annotated[str, Field(max_length=500), AfterValidator(_storable)]
-LongText = Annotated[str, Field(max_length=10_000), AfterValidator(_storable)]
 Version = Annotated[
     int,
     Field(
@@ -266,10 +267,7 @@ class NeedOut(Schema):
     updated_at: dt.datetime
 
 
-class NeedPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class NeedPage(Page):
     items: list[NeedOut]
 
 
@@ -298,10 +296,7 @@ class AlertOut(Schema):
     resolution: str
 
 
-class AlertPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class AlertPage(Page):
     items: list[AlertOut]
 
 
@@ -335,10 +330,7 @@ class ContactSummary(Schema):
     needs: list[NeedBrief]
 
 
-class ContactPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class ContactPage(Page):
     items: list[ContactSummary]
 
 
@@ -369,19 +361,7 @@ class ContactDetail(Schema):
     updated_at: dt.datetime
 
 
-LIST_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
-ONE_ERRORS: dict[int, Any] = {**LIST_ERRORS, 404: ErrorOut}
-LOCKED_ERRORS: dict[int, Any] = {**ONE_ERRORS, 409: ErrorOut}
-
 # --- shaping answers --------------------------------------------------------------------
-
-
-def _language() -> str:
-    return (translation.get_language() or "it").split("-")[0]
-
-
-def _username(user: Any) -> str | None:
-    return user.username if user is not None else None
 
 
 def _category(category: NeedCategory, language: str) -> dict[str, Any]:
@@ -397,9 +377,9 @@ def _need(need: Need, language: str) -> dict[str, Any]:
         "category": _category(need.category, language),
         "note": need.note,
         "status": need.status,
-        "owner": _username(need.owner),
+        "owner": username(need.owner),
         "owner_organisation": need.owner_organisation.name,
-        "handed_over_by": _username(need.handed_over_by),
+        "handed_over_by": username(need.handed_over_by),
         "handed_over_at": need.handed_over_at,
         "closed_at": need.closed_at,
         "outcome": need.outcome,
@@ -422,13 +402,13 @@ def _alert(alert: Alert, now: dt.datetime) -> dict[str, Any]:
         "organisation": alert.organisation.name,
         "contact": alert.contact_id,
         "person": alert.person_id,
-        "social_worker": _username(alert.social_worker),
-        "raised_by": _username(alert.raised_by),
+        "social_worker": username(alert.social_worker),
+        "raised_by": username(alert.raised_by),
         "created_at": alert.created_at,
         "acknowledged_at": alert.acknowledged_at,
-        "acknowledged_by": _username(alert.acknowledged_by),
+        "acknowledged_by": username(alert.acknowledged_by),
         "resolved_at": alert.resolved_at,
-        "resolved_by": _username(alert.resolved_by),
+        "resolved_by": username(alert.resolved_by),
         "resolution": alert.resolution,
     }
 
@@ -439,16 +419,10 @@ def _follow_up(follow_up: FollowUp) -> dict[str, Any]:
         "due_on": follow_up.due_on,
         "window_start": follow_up.window_start,
         "window_end": follow_up.window_end,
-        "assignee": _username(follow_up.assignee),
+        "assignee": username(follow_up.assignee),
         "reason": follow_up.reason,
         "status": follow_up.status,
     }
-
-
-def _municipality(m: Municipality | None) -> dict[str, Any] | None:
-    if m is None:
-        return None
-    return {"istat_code": m.istat_code, "name": m.name, "province": m.province.abbreviation}
 
 
 #: What a need's answer reads, in the same query as the need.
@@ -461,7 +435,7 @@ ALERT_RELATED = (
 def _contact_detail(user: Any, contact: Contact) -> dict[str, Any]:
     """The contact with what it raised that the user may see (needs handed to a desk are
     visible to it; the contact's other needs may not be)."""
-    language, now = _language(), timezone.now()
+    language, now = current_language(), timezone.now()
     needs = (
         Need.objects.visible_to(user)
         .filter(contact=contact)
@@ -525,10 +499,6 @@ def _contact_summary(contact: Contact) -> dict[str, Any]:
             for n in contact.visible_needs  # type: ignore[attr-defined]
         ],
     }
-
-
-def _page(queryset: QuerySet[Any], limit: int, offset: int) -> tuple[int, list[Any]]:
-    return queryset.count(), list(queryset[offset : offset + limit])
 
 
 # --- reading a contact ------------------------------------------------------------------
@@ -663,14 +633,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[st
             to_attr="visible_needs",
         )
     ).order_by("-started_at", "pk")
-    count, page = _page(contacts, filters.limit, filters.offset)
-    audit_access(user, page, via="api")
-    return {
-        "count": count,
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "items": [_contact_summary(c) for c in page],
-    }
+    return audited_page(user, contacts, filters.limit, filters.offset, _contact_summary)
 
 
 @router.get(
@@ -716,15 +679,9 @@ def list_needs(request: HttpRequest, filters: Query[NeedQuery]) -> dict[str, Any
         needs = needs.filter(status=filters.status)
     if filters.mine:
         needs = needs.filter(owner=user)
-    count, page = _page(needs.select_related(*NEED_RELATED), filters.limit, filters.offset)
-    audit_access(user, page, via="api")
-    language = _language()
-    return {
-        "count": count,
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "items": [_need(n, language) for n in page],
-    }
+    needs = needs.select_related(*NEED_RELATED)
+    language = current_language()
+    return audited_page(user, needs, filters.limit, filters.offset, lambda n: _need(n, language))
 
 
 @router.get(
@@ -738,7 +695,7 @@ def list_needs(request: HttpRequest, filters: Query[NeedQuery]) -> dict[str, Any
 def read_need(request: HttpRequest, need_id: str) -> dict[str, Any]:
     need = selectors.access_need(request.user, need_id)
     audit_detail_access(request.user, need, via="api")
-    return _need(need, _language())
+    return _need(need, current_language())
 
 
 @router.post(
@@ -753,7 +710,7 @@ def read_need(request: HttpRequest, need_id: str) -> dict[str, Any]:
 def take_need(request: HttpRequest, need_id: str, payload: VersionIn) -> dict[str, Any]:
     need = selectors.access_need(request.user, need_id, for_desk=True)
     need = services.take_need(request.user, need=need, expected_version=payload.version)
-    return _need(need, _language())
+    return _need(need, current_language())
 
 
 @router.post(
@@ -774,7 +731,7 @@ def close_need(request: HttpRequest, need_id: str, payload: CloseIn) -> dict[str
         outcome=payload.outcome,
         expected_version=payload.version,
     )
-    return _need(need, _language())
+    return _need(need, current_language())
 
 
 @router.post(
@@ -789,7 +746,7 @@ def close_need(request: HttpRequest, need_id: str, payload: CloseIn) -> dict[str
 def hand_over_need(request: HttpRequest, need_id: str, payload: VersionIn) -> dict[str, Any]:
     need = selectors.access_need(request.user, need_id)
     need = services.hand_over_need(request.user, need=need, expected_version=payload.version)
-    return _need(need, _language())
+    return _need(need, current_language())
 
 
 # --- alerts -----------------------------------------------------------------------------
@@ -813,14 +770,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertQuery]) -> dict[str, A
     else:
         alerts = Alert.objects.visible_to(user).unresolved()
     alerts = alerts.select_related(*ALERT_RELATED).order_by("created_at", "pk")
-    count, page = _page(alerts, filters.limit, filters.offset)
-    audit_access(user, page, via="api")
-    return {
-        "count": count,
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "items": [_alert(a, now) for a in page],
-    }
+    return audited_page(user, alerts, filters.limit, filters.offset, lambda a: _alert(a, now))
 
 
 @router.get(
@@ -899,7 +849,7 @@ def _tree_order(categories: list[NeedCategory]) -> list[NeedCategory]:
     "code to send in `needs[].category`. Administrators edit the taxonomy.",
 )
 def list_need_categories(request: HttpRequest, filters: Query[CategoryQuery]) -> dict[str, Any]:
-    language = filters.lang or _language()
+    language = filters.lang or current_language()
     categories = list(
         NeedCategory.objects.filter(is_active=True)
         .select_related("parent")

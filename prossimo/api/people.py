@@ -18,7 +18,7 @@ from pydantic import AfterValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from prossimo.api.auth import require
-from prossimo.api.errors import ErrorOut
+from prossimo.api.errors import LIST_ERRORS, ONE_ERRORS, ErrorOut, error_body
 from prossimo.core.audit import audit_access, audit_detail_access
 from prossimo.core.permissions import Perm
 from prossimo.people import selectors, services
@@ -112,7 +112,10 @@ class ConsentIn(InputSchema):
     note: Text200 = ""
 
 
-class PersonCreate(InputSchema):
+class PersonDataIn(InputSchema):
+    """A person's data as registering them takes them: `PersonCreate` adds the consents, a
+    referral's `NewPersonIn` takes them as they are."""
+
     first_name: Text100 = Field(min_length=1)
     last_name: Text100 = Field(min_length=1)
     municipality: IstatCode = Field(description="Municipality of residence (ISTAT code).")
@@ -133,6 +136,9 @@ class PersonCreate(InputSchema):
     legal_basis: LegalBasis = "consent"
     phones: list[PhoneIn] = Field(default_factory=list, max_length=20)
     reference_persons: list[ReferencePersonIn] = Field(default_factory=list, max_length=20)
+
+
+class PersonCreate(PersonDataIn):
     consents: list[ConsentIn] = Field(default_factory=list, max_length=20)
     confirm_not_duplicate: bool = Field(
         False,
@@ -274,9 +280,6 @@ class DuplicateOut(ErrorOut):
     matches: list[DuplicateMatchOut]
 
 
-READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 404: ErrorOut}
-
 # --- shaping answers --------------------------------------------------------------------
 
 
@@ -337,19 +340,18 @@ def _detail(person: Person) -> dict[str, Any]:
     }
 
 
-def _page(
-    request: HttpRequest, *, q: str | None, include_inactive: bool, limit: int, offset: int
-) -> dict[str, Any]:
-    user = request.user
+def _page(request: HttpRequest, filters: ListQuery | SearchIn) -> dict[str, Any]:
+    """A page of the people the caller may see, or of a search's best matches (`q`)."""
+    user, limit, offset = request.user, filters.limit, filters.offset
     count: int | None
-    if q and q.strip():
+    if filters.q and filters.q.strip():
         found = selectors.search_people(
-            user, q, include_inactive=include_inactive, limit=offset + limit
+            user, filters.q, include_inactive=filters.include_inactive, limit=offset + limit
         )
         people, count = found[offset:], None
     else:
         listing = selectors.people_for_list(user)
-        if not include_inactive:
+        if not filters.include_inactive:
             listing = listing.filter(is_active=True)
         count = listing.count()
         ordered = listing.order_by("last_name_search", "first_name_search", "pk")
@@ -361,6 +363,27 @@ def _page(
         "offset": offset,
         "items": [_summary(p) for p in people],
     }
+
+
+def duplicate_answer(user: Any, exc: services.LikelyDuplicate) -> Status[dict[str, Any]]:
+    """409 with the people the data sent look like, recorded as shown to the caller."""
+    matches = exc.report.matches
+    audit_access(user, [m.person for m in matches], via="api")
+    return Status(
+        409,
+        {
+            **error_body(_("This person may already be registered: check the matches.")),
+            "matches": [
+                {
+                    "id": m.person.pk,
+                    "name": m.person.full_name,
+                    "birth_date": m.person.birth_date,
+                    "reasons": m.reasons,
+                }
+                for m in matches
+            ],
+        },
+    )
 
 
 # --- reading input ----------------------------------------------------------------------
@@ -444,7 +467,7 @@ def _current_input(person: Person) -> services.PersonInput:
 
 @router.get(
     "",
-    response={200: PersonPage, **READ_ERRORS},
+    response={200: PersonPage, **LIST_ERRORS},
     auth=require(Perm.PEOPLE_VIEW),
     operation_id="people_list",
     summary="List or search people",
@@ -455,18 +478,12 @@ def _current_input(person: Person) -> services.PersonInput:
     "`POST /api/people/search`, which takes the text in the body.",
 )
 def list_people(request: HttpRequest, filters: Query[ListQuery]) -> dict[str, Any]:
-    return _page(
-        request,
-        q=filters.q,
-        include_inactive=filters.include_inactive,
-        limit=filters.limit,
-        offset=filters.offset,
-    )
+    return _page(request, filters)
 
 
 @router.post(
     "/search",
-    response={200: PersonPage, **READ_ERRORS},
+    response={200: PersonPage, **LIST_ERRORS},
     auth=require(Perm.PEOPLE_VIEW),
     operation_id="people_search",
     summary="Search people (text in the body)",
@@ -475,18 +492,12 @@ def list_people(request: HttpRequest, filters: Query[ListQuery]) -> dict[str, An
     "search: the text stays out of URLs and logs.",
 )
 def search_people(request: HttpRequest, payload: SearchIn) -> dict[str, Any]:
-    return _page(
-        request,
-        q=payload.q,
-        include_inactive=payload.include_inactive,
-        limit=payload.limit,
-        offset=payload.offset,
-    )
+    return _page(request, payload)
 
 
 @router.post(
     "",
-    response={201: PersonDetail, 409: DuplicateOut, **WRITE_ERRORS},
+    response={201: PersonDetail, 409: DuplicateOut, **ONE_ERRORS},
     auth=require(Perm.PEOPLE_ADD),
     operation_id="people_create",
     summary="Register a person",
@@ -510,30 +521,13 @@ def create_person(request: HttpRequest, payload: PersonCreate) -> Status[dict[st
             confirm_not_duplicate=payload.confirm_not_duplicate,
         )
     except services.LikelyDuplicate as exc:
-        matches = exc.report.matches
-        audit_access(request.user, [m.person for m in matches], via="api")
-        return Status(
-            409,
-            {
-                "detail": _("This person may already be registered: check the matches."),
-                "errors": [],
-                "matches": [
-                    {
-                        "id": m.person.pk,
-                        "name": m.person.full_name,
-                        "birth_date": m.person.birth_date,
-                        "reasons": m.reasons,
-                    }
-                    for m in matches
-                ],
-            },
-        )
+        return duplicate_answer(request.user, exc)
     return Status(201, _detail(person))
 
 
 @router.get(
     "/{person_id}",
-    response={200: PersonDetail, **WRITE_ERRORS},
+    response={200: PersonDetail, **ONE_ERRORS},
     auth=require(Perm.PEOPLE_VIEW),
     operation_id="people_read",
     summary="Read a person's record",
@@ -547,7 +541,7 @@ def read_person(request: HttpRequest, person_id: str) -> dict[str, Any]:
 
 @router.patch(
     "/{person_id}",
-    response={200: PersonDetail, **WRITE_ERRORS},
+    response={200: PersonDetail, **ONE_ERRORS},
     auth=require(Perm.PEOPLE_CHANGE),
     operation_id="people_update",
     summary="Change a person's record",

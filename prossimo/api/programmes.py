@@ -16,32 +16,27 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator
 
 from prossimo.api.auth import require
-from prossimo.api.errors import ErrorOut, error_body
+from prossimo.api.errors import LIST_ERRORS, LOCKED_ERRORS, ONE_ERRORS, stale_version_body
 from prossimo.api.people import (
     MAX_LIMIT,
     MAX_OFFSET,
     DuplicateOut,
-    FiscalCodeText,
     InputSchema,
-    IstatCode,
-    LanguageCode,
-    LegalBasis,
-    PhoneIn,
-    PhoneText,
-    PostalCode,
-    ReferencePersonIn,
-    Sex,
+    LongText,
+    PersonDataIn,
+    Text200,
     _apply_values,
     _raise_with_service_errors,
     _storable,
+    duplicate_answer,
 )
-from prossimo.core.audit import audit_access, audit_detail_access
+from prossimo.api.shaping import Page, audited_page, current_language, username
+from prossimo.core.audit import audit_detail_access
 from prossimo.core.permissions import Perm
 from prossimo.listening.services import ConcurrentEdit
 from prossimo.people import services as people_services
@@ -53,10 +48,6 @@ router = Router(tags=["programmes"])
 
 # --- input types ------------------------------------------------------------------------
 
-Text100 = Annotated[str, Field(max_length=100), AfterValidator(_storable)]
-Text150 = Annotated[str, Field(max_length=150), AfterValidator(_storable)]
-Text200 = Annotated[str, Field(max_length=200), AfterValidator(_storable)]
-LongText = Annotated[str, Field(max_length=10_000), AfterValidator(_storable)]
 ProgrammeCode = Annotated[
     str,
     Field(
@@ -76,31 +67,10 @@ CloseReasonCode = Literal[
 ConsentCode = Literal["given", "to_ask", "refused"]
 
 
-class NewPersonIn(InputSchema):
+class NewPersonIn(PersonDataIn):
     """A person to register while referring them: the fields of `POST /api/people`, without
     its consents (recorded on the person's record) and `confirm_not_duplicate` (given beside
     `new_person`)."""
-
-    first_name: Text100 = Field(min_length=1)
-    last_name: Text100 = Field(min_length=1)
-    municipality: IstatCode = Field(description="Municipality of residence (ISTAT code).")
-    sex: Sex = ""
-    birth_date: dt.date | None = None
-    birth_municipality: IstatCode | None = Field(
-        None, description="Place of birth in Italy (ISTAT code); or give `birth_country`."
-    )
-    birth_country: Text100 = ""
-    fiscal_code: FiscalCodeText | None = None
-    address: Text200 = ""
-    postal_code: PostalCode = ""
-    lives_alone: bool | None = None
-    languages: list[LanguageCode] = Field(default_factory=list, max_length=20)
-    gp_name: Text150 = ""
-    gp_phone: PhoneText = ""
-    notes: LongText = ""
-    legal_basis: LegalBasis = "consent"
-    phones: list[PhoneIn] = Field(default_factory=list, max_length=20)
-    reference_persons: list[ReferencePersonIn] = Field(default_factory=list, max_length=20)
 
 
 class ReferralIn(InputSchema):
@@ -174,10 +144,7 @@ class ReferralOut(Schema):
     referred_at: dt.datetime
 
 
-class ReferralPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class ReferralPage(Page):
     items: list[ReferralOut]
 
 
@@ -187,10 +154,7 @@ class EnrolmentSummary(ReferralOut):
     version: int
 
 
-class EnrolmentPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class EnrolmentPage(Page):
     items: list[EnrolmentSummary]
 
 
@@ -220,19 +184,7 @@ class EnrolmentDetail(EnrolmentSummary):
     transitions: list[TransitionOut]
 
 
-LIST_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
-ONE_ERRORS: dict[int, Any] = {**LIST_ERRORS, 404: ErrorOut}
-LOCKED_ERRORS: dict[int, Any] = {**ONE_ERRORS, 409: ErrorOut}
-
 # --- shaping answers --------------------------------------------------------------------
-
-
-def _language() -> str:
-    return (translation.get_language() or "it").split("-")[0]
-
-
-def _username(user: Any) -> str | None:
-    return user.username if user is not None else None
 
 
 def _referral(enrolment: Enrolment) -> dict[str, Any]:
@@ -250,8 +202,8 @@ def _referral(enrolment: Enrolment) -> dict[str, Any]:
 def _summary(enrolment: Enrolment) -> dict[str, Any]:
     return {
         **_referral(enrolment),
-        "referred_by": _username(enrolment.referred_by),
-        "coordinator": _username(enrolment.coordinator),
+        "referred_by": username(enrolment.referred_by),
+        "coordinator": username(enrolment.coordinator),
         "version": enrolment.version,
     }
 
@@ -261,7 +213,7 @@ def _transition(t: EnrolmentTransition) -> dict[str, Any]:
         "from_state": t.from_state,
         "to_state": t.to_state,
         "at": t.at,
-        "by": _username(t.by),
+        "by": username(t.by),
         "reason": t.reason,
         "note": t.note,
         "resume_on": t.resume_on,
@@ -294,15 +246,7 @@ def _page(
 ) -> dict[str, Any]:
     if filters.state:
         enrolments = enrolments.filter(state=filters.state)
-    count = enrolments.count()
-    page = list(enrolments[filters.offset : filters.offset + filters.limit])
-    audit_access(user, page, via="api")
-    return {
-        "count": count,
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "items": [shape(e) for e in page],
-    }
+    return audited_page(user, enrolments, filters.limit, filters.offset, shape)
 
 
 # --- reading a referral -----------------------------------------------------------------
@@ -351,7 +295,7 @@ def _new_person_input(payload: NewPersonIn) -> people_services.PersonInput:
     "target number of people in charge.",
 )
 def list_programmes(request: HttpRequest) -> list[dict[str, Any]]:
-    language = _language()
+    language = current_language()
     return [
         {"code": p.code, "name": p.label(language), "target": p.target_people}
         for p in selectors.active_programmes()
@@ -408,23 +352,7 @@ def create_referral(request: HttpRequest, payload: ReferralIn) -> Status[dict[st
     except ValidationError as exc:
         raise (_under_new_person(exc) if new_person is not None else exc) from None
     except people_services.LikelyDuplicate as exc:
-        matches = exc.report.matches
-        audit_access(user, [m.person for m in matches], via="api")
-        return Status(
-            409,
-            {
-                **error_body(_("This person may already be registered: check the matches.")),
-                "matches": [
-                    {
-                        "id": m.person.pk,
-                        "name": m.person.full_name,
-                        "birth_date": m.person.birth_date,
-                        "reasons": m.reasons,
-                    }
-                    for m in matches
-                ],
-            },
-        )
+        return duplicate_answer(user, exc)
     return Status(201, _referral(enrolment))
 
 
@@ -504,10 +432,6 @@ def transition_enrolment(
             resume_on=payload.resume_on,
         )
     except ConcurrentEdit as exc:
-        error = {"field": "expected_version", "message": exc.messages[0], "code": "stale"}
-        detail = _(
-            "Someone else changed this record since the version sent: read it again, then retry."
-        )
-        return Status(409, error_body(detail, [error]))
+        return Status(409, stale_version_body(exc, field="expected_version"))
     enrolment = selectors.access_enrolment(user, enrolment.pk)
     return Status(200, _detail(enrolment))

@@ -101,30 +101,10 @@ def pytest_runtest_teardown(item):
     organisations, ambiti and their municipality lists, calls, needs, alerts) is still
     deleted, so tests remain independent. This hook runs only for tests in this directory.
     """
-    from django.core.management.commands import flush
+    from prossimo.core.testing import flush_keeps_reference_data
 
-    from prossimo.listening.models import NeedCategory
-    from prossimo.territory.models import Municipality, Province, Region
-
-    kept = {model._meta.db_table for model in (Region, Province, Municipality, NeedCategory)}
-    original = flush.sql_flush
-
-    def sql_flush(style, connection, reset_sequences=True, allow_cascade=False):
-        tables = connection.introspection.django_table_names(
-            only_existing=True, include_views=False
-        )
-        return connection.ops.sql_flush(
-            style,
-            [table for table in tables if table not in kept],
-            reset_sequences=reset_sequences,
-            allow_cascade=allow_cascade,
-        )
-
-    flush.sql_flush = sql_flush
-    try:
+    with flush_keeps_reference_data():
         return (yield)
-    finally:
-        flush.sql_flush = original
 
 
 @pytest.fixture(autouse=True)

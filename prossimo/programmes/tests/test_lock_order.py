@@ -21,6 +21,7 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from prossimo.core.testing import flush_keeps_reference_data
 from prossimo.listening.models import Alert, Contact
 from prossimo.listening.services import ContactInput
 from prossimo.people.models import Person
@@ -38,30 +39,8 @@ def _keep_reference_data_on_flush() -> Iterator[None]:
     """The transactional test's flush keeps the territory and the need categories, as the
     browser tests' flush does (tests/browser/conftest.py): transactional tests run last, and
     those after this one expect them."""
-    from django.core.management.commands import flush
-
-    from prossimo.listening.models import NeedCategory
-    from prossimo.territory.models import Municipality, Province, Region
-
-    kept = {model._meta.db_table for model in (Region, Province, Municipality, NeedCategory)}
-    original = flush.sql_flush
-
-    def sql_flush(
-        style: Any, db: Any, reset_sequences: bool = True, allow_cascade: bool = False
-    ) -> list[str]:
-        tables = db.introspection.django_table_names(only_existing=True, include_views=False)
-        return db.ops.sql_flush(
-            style,
-            [table for table in tables if table not in kept],
-            reset_sequences=reset_sequences,
-            allow_cascade=allow_cascade,
-        )
-
-    flush.sql_flush = sql_flush
-    try:
+    with flush_keeps_reference_data():
         yield
-    finally:
-        flush.sql_flush = original
 
 
 @pytest.fixture

@@ -653,7 +653,9 @@ def import_result(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """What a confirmed import did (created, referred, skipped and why), or how far it is:
     the page asks again every few seconds (HTMX) until the worker is done."""
     job = selectors.import_job_of(request.user, token)
-    rows = [dict(row) for row in job.results]
+    # While the worker runs, the page shows how far it is, not the rows: they are read (and
+    # recorded as shown) once, when it is finished, not at every poll.
+    rows = [dict(row) for row in job.results] if job.finished else []
     enrolments = {
         str(e.pk): e
         for e in selectors.enrolments_by_ids(

@@ -253,6 +253,24 @@ def test_the_page_follows_a_job_still_running(client, social_worker, telefonia):
     assert 'data-row="2" data-outcome="created"' in partial
 
 
+def test_polling_a_running_import_reads_and_records_no_rows(client, social_worker, telefonia):
+    job = queued(social_worker, telefonia, [row(), row(nome="Anna")])
+    imports.run_import(job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(state=State.RUNNING)  # as if still going
+    client.force_login(social_worker)
+    seen = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__via="list")
+    before = seen.count()
+    html = client.get(
+        result_url(job), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="import-job"
+    ).content.decode()
+    assert "data-row=" not in html and seen.count() == before
+    ImportJob.objects.filter(pk=job.pk).update(state=State.DONE)
+    html = client.get(result_url(job)).content.decode()
+    shown = Enrolment.objects.count()
+    assert 'data-row="2" data-outcome="created"' in html and shown >= 1
+    assert seen.count() == before + shown
+
+
 def test_a_failed_job_says_so_and_lists_what_was_written(client, social_worker, telefonia):
     job = queued(social_worker, telefonia, [row()])
     ImportJob.objects.filter(pk=job.pk).update(
